@@ -1,0 +1,38 @@
+# tiering — common tasks. `make help` lists them.
+PY ?= .venv/bin/python
+VENV_PY ?= python3
+
+.PHONY: help setup sample demo test test-fast lint format bench clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup:  ## Create .venv and install the package with its test tools
+	$(VENV_PY) -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+
+sample: setup  ## Write the 2,000-client sample data set to data/
+	.venv/bin/tiering sample --out data
+
+demo: sample  ## Set up, generate the sample and rate it as of 2026-09-30 (the README's first command)
+	.venv/bin/tiering classify --data data --as-of 2026-09-30 --cycle quarterly --out outputs/2026Q3 --history outputs/history.sqlite
+
+test:  ## Run the whole test suite (what CI runs)
+	$(PY) -m ruff check src tests bench
+	$(PY) -m pytest
+
+test-fast:  ## Tests without the slow end-to-end ones
+	$(PY) -m pytest -m "not slow"
+
+lint:  ## Lint with ruff
+	$(PY) -m ruff check src tests bench
+
+format:  ## Format with ruff
+	$(PY) -m ruff format src tests bench
+
+bench:  ## Time and peak memory of `tiering classify` on 2,000 and 100,000 clients
+	$(PY) bench/bench_classify.py
+
+clean:  ## Remove generated data and outputs (keeps outputs/README.md)
+	rm -rf data outputs/*/ outputs/history.sqlite bench/results

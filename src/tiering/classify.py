@@ -1,0 +1,174 @@
+"""Rate every client in scope: tier, level, category, class and reasons (SPEC 2.1–2.4).
+
+A core module: it takes validated tables, the parameters, the as-of date and the levels in
+force, and returns new frames. It reads no files and calls no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from tiering import cycle as cycles
+from tiering import features, questionnaire, tiers
+from tiering.params import Parameters
+
+CLASSIFICATION_COLUMNS = [
+    "client_id", "as_of", "cycle", "level", "level_label", "tier", "tier_label", "category",
+    "category_label", "class_code", "class_label", "avg_assets_last_year", "avg_assets_ytd",
+    "mgmt_fee_last_year", "computed_level", "previous_level", "change", "override",
+    "assessment_date", "assessment_expired", "score", "lowest_category", "reasons",
+]
+EXCLUDED_COLUMNS = ["client_id", "reason"]
+
+
+@dataclass(frozen=True)
+class Rating:
+    classification: pd.DataFrame
+    excluded: pd.DataFrame
+    findings: pd.DataFrame
+
+
+def rate(
+    tables: Mapping[str, pd.DataFrame],
+    params: Parameters,
+    *,
+    as_of: date,
+    cycle: str,
+    in_force: pd.DataFrame,
+    last_annual: date | None,
+    set_aside: Mapping[str, str] | None = None,
+) -> Rating:
+    """Rate the clients open at `as_of`; everyone else goes to `excluded` with a reason.
+
+    `set_aside` maps client ids whose client row was quarantined to the reason.
+    """
+    policy = params.policy
+    clients = tables["clients"]
+    scope, excluded = split_scope(clients, as_of, set_aside or {})
+
+    indicators = client_indicators(tables, scope, as_of, policy.daily_average.denominator)
+    tiered = tiers.assign_tiers(indicators, policy)
+
+    categories, findings = client_categories(tables, clients, scope, params, as_of)
+
+    rated = scope[["client_id", "open_date"]].merge(indicators, on="client_id").merge(
+        tiered, on="client_id")
+    rated = cycles.apply_cycle(rated, in_force, cycle=cycle, last_annual=last_annual,
+                               policy=policy)
+    rated = cycles.apply_overrides(rated, tables.get("overrides"), as_of)
+    rated["change"] = cycles.change_kind(rated, policy)
+
+    rated = rated.merge(categories, left_on="client_id", right_index=True, how="left")
+    rated["category"] = rated["category"].fillna("unassessed")
+    rated["assessment_expired"] = rated["assessment_expired"].fillna(False).astype(bool)
+    rated["lowest_category"] = rated["lowest_category"].fillna(False).astype(bool)
+    labels = questionnaire.category_labels(params.policy.risk)
+    level_labels = policy.level_labels
+    tier_labels = {tid: rule.label for tid, rule in policy.tiers.items()}
+    rated["level_label"] = rated["level"].map(level_labels)
+    rated["tier_label"] = rated["tier"].map(tier_labels)
+    rated["category_label"] = rated["category"].map(labels)
+    assessed = rated["category"] != "unassessed"
+    rated["class_code"] = (rated["level"] + "/" + rated["category"]).where(assessed, "unassessed")
+    rated["class_label"] = (rated["level_label"] + "-" + rated["category_label"]).where(
+        assessed, labels["unassessed"])
+    rated["reasons"] = _reasons(rated, findings)
+    rated["as_of"] = pd.Timestamp(as_of)
+    rated["cycle"] = cycle
+    classification = rated[CLASSIFICATION_COLUMNS + ["base_level"]].sort_values(
+        "client_id", kind="mergesort").reset_index(drop=True)
+    return Rating(classification, excluded, findings)
+
+
+def split_scope(
+    clients: pd.DataFrame, as_of: date, set_aside: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clients open at `as_of` (in scope) and the rest with the reason they are left out."""
+    day = pd.Timestamp(as_of)
+    reason = pd.Series(pd.NA, index=clients.index, dtype="object")
+    if "close_date" in clients:
+        closed = clients["close_date"].notna() & (clients["close_date"] <= day)
+        reason[closed] = "closed on " + clients.loc[closed, "close_date"].dt.strftime("%Y-%m-%d")
+    late = clients["open_date"] > day
+    reason[late] = ("opened after the as-of date (" +
+                    clients.loc[late, "open_date"].dt.strftime("%Y-%m-%d") + ")")
+    scope = clients[reason.isna()]
+    excluded = pd.DataFrame({"client_id": clients.loc[reason.notna(), "client_id"],
+                             "reason": reason[reason.notna()]})
+    if set_aside:
+        extra = pd.DataFrame({"client_id": list(set_aside),
+                              "reason": [f"quarantined: {r}" for r in set_aside.values()]})
+        excluded = pd.concat([excluded, extra], ignore_index=True)
+    excluded = excluded.sort_values("client_id", kind="mergesort").reset_index(drop=True)
+    return scope.reset_index(drop=True), excluded[EXCLUDED_COLUMNS]
+
+
+def client_indicators(
+    tables: Mapping[str, pd.DataFrame], scope: pd.DataFrame, as_of: date, denominator: str
+) -> pd.DataFrame:
+    """avg_assets_last_year, avg_assets_ytd and mgmt_fee_last_year per client in scope."""
+    last_year, ytd = features.rating_periods(as_of)
+    cols = ["client_id", "open_date"] + (["close_date"] if "close_date" in scope else [])
+    windows = features.client_windows(scope[cols], (last_year, ytd))
+    out = scope[["client_id"]].copy()
+    balances = tables.get("daily_assets")
+    if balances is not None and not balances.empty:
+        averages = features.daily_average_assets(balances, windows, denominator=denominator)
+        wide = averages.pivot(index="client_id", columns="period", values="avg_assets")
+        out["avg_assets_last_year"] = out["client_id"].map(wide.get("last_year")).fillna(0.0)
+        out["avg_assets_ytd"] = out["client_id"].map(wide.get("ytd")).fillna(0.0)
+    else:
+        out["avg_assets_last_year"] = 0.0
+        out["avg_assets_ytd"] = 0.0
+    fees = tables.get("fees")
+    if fees is not None and not fees.empty:
+        fee = features.fee_sum(fees, last_year).set_index("client_id")["fee"]
+        out["mgmt_fee_last_year"] = out["client_id"].map(fee).fillna(0.0)
+    else:
+        out["mgmt_fee_last_year"] = 0.0
+    for col in ("avg_assets_last_year", "avg_assets_ytd", "mgmt_fee_last_year"):
+        out[col] = out[col].astype("float64")
+    return out.reset_index(drop=True)
+
+
+def client_categories(
+    tables: Mapping[str, pd.DataFrame], clients: pd.DataFrame, scope: pd.DataFrame,
+    params: Parameters, as_of: date,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Latest valid category per client (indexed by client_id) and the findings."""
+    risk = params.policy.risk
+    assessments = tables.get("risk_assessments")
+    if assessments is None or assessments.empty:
+        empty = pd.DataFrame(columns=["assessment_date", "score", "category",
+                                      "assessment_expires", "assessment_expired",
+                                      "lowest_category"])
+        return empty, pd.DataFrame(columns=questionnaire.FINDING_COLUMNS)
+    scored, findings = questionnaire.score_assessments(assessments, params.questionnaire, risk)
+    latest = questionnaire.latest_categories(scored, as_of, risk)
+    recorded = questionnaire.recorded_category_findings(clients, latest["category"], risk)
+    findings = pd.concat([f for f in (findings, recorded) if not f.empty]
+                         or [findings], ignore_index=True)
+    findings = findings[findings["client_id"].isin(scope["client_id"])]
+    findings = findings.sort_values(["client_id", "table", "row", "finding"], kind="mergesort")
+    return latest, findings.reset_index(drop=True)
+
+
+def _reasons(rated: pd.DataFrame, findings: pd.DataFrame) -> pd.Series:
+    parts = [rated["tier_reason"], rated["cycle_note"], rated["override_note"]]
+    unassessed = rated["category"] == "unassessed"
+    parts.append(pd.Series("", index=rated.index).mask(
+        unassessed, "no valid signed questionnaire: unassessed"))
+    expired = rated["assessment_expired"]
+    parts.append(pd.Series("", index=rated.index).mask(
+        expired, "assessment of " + rated["assessment_date"].dt.strftime("%Y-%m-%d").fillna("")
+        + " has expired: re-assess"))
+    if not findings.empty:
+        per_client = findings.groupby("client_id")["finding"].agg(
+            lambda s: "finding: " + ", ".join(sorted(set(s))))
+        parts.append(rated["client_id"].map(per_client).fillna(""))
+    joined = pd.concat(parts, axis=1).astype(str)
+    return joined.apply(lambda row: " | ".join(p for p in row if p), axis=1)

@@ -1,0 +1,163 @@
+"""The command line: `tiering classify | validate | sample`.
+
+Exit status 0 on success; 2 with a readable message on bad input or parameters; no traceback
+reaches the user unless `--debug` is given.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from datetime import date
+from pathlib import Path
+
+import click
+
+from tiering import __version__
+from tiering.loading import InputFileError
+from tiering.params import ParameterError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+def _as_date(_ctx, _param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tiering")
+@click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Classify clients by risk tolerance, grade them by value, and report."""
+    ctx.obj = {"debug": debug}
+
+
+@main.command()
+@click.option("--data", "data", type=click.Path(path_type=Path), default=Path("data"),
+              show_default=True, help="Folder holding the input tables.")
+@click.option("--as-of", "as_of", required=True, callback=_as_date, help="YYYY-MM-DD")
+@click.option("--cycle", type=click.Choice(["annual", "quarterly", "monthly", "adhoc"]),
+              required=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder [default: outputs/<cycle>-<as-of>].")
+@click.option("--params", "params_path", type=click.Path(path_type=Path),
+              default=Path("params"), show_default=True,
+              help="A policy file, or a folder: the version in force at the as-of date.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override one parameter for this run (repeatable).")
+@click.option("--history", "history_path", type=click.Path(path_type=Path), default=None,
+              help="Rating history store [default: history.sqlite beside the output folder].")
+@click.option("--quarantine", is_flag=True,
+              help="Set bad rows aside in quarantine.csv and go on.")
+@click.pass_context
+def classify(ctx, data, as_of, cycle, out, params_path, sets, history_path, quarantine):
+    """Rate every client: classification.csv, excluded.csv, findings.csv, manifest.json."""
+    from tiering.pipeline import classify_job
+
+    out = out or Path("outputs") / f"{cycle}-{as_of.isoformat()}"
+    manifest = _run(ctx, lambda: classify_job(
+        data=data, as_of=as_of, cycle=cycle, out=out, params_path=params_path, sets=sets,
+        history_path=history_path, quarantine=quarantine))
+    rows = manifest["rows"]
+    click.echo(f"{cycle} rating as of {as_of}: {rows['classified']} clients classified, "
+               f"{rows['excluded']} excluded, {rows['findings']} consistency findings.")
+    if any(rows["left_out_after_as_of"].values()):
+        left = ", ".join(f"{t} {n}" for t, n in rows["left_out_after_as_of"].items() if n)
+        click.echo(f"Rows dated after the as-of date, left out: {left}.")
+    if rows["quarantined"]:
+        q = ", ".join(f"{t} {n}" for t, n in rows["quarantined"].items())
+        click.echo(f"Quarantined rows (see quarantine.csv): {q}.")
+    for warning in manifest["parameters"]["warnings"]:
+        click.echo(f"Parameter warning: {warning}", err=True)
+    if manifest["due_date"]:
+        click.echo(f"Due by {manifest['due_date']} (working-day calendar"
+                   f"{'' if manifest['calendar_official'] else ', estimated: add the official arrangement to params'}).")
+    click.echo(f"Written to {out}/")
+
+
+@main.command()
+@click.option("--data", "data", type=click.Path(path_type=Path), default=Path("data"),
+              show_default=True)
+@click.option("--params", "params_path", type=click.Path(path_type=Path),
+              default=Path("params"), show_default=True)
+@click.option("--as-of", "as_of", callback=_as_date, default=None,
+              help="Pick the policy version in force on this date.")
+@click.option("--report", type=click.Path(path_type=Path), default=None,
+              help="Write every problem to this CSV file.")
+@click.pass_context
+def validate(ctx, data, params_path, as_of, report):
+    """Check the input tables and the parameters; list every problem."""
+    from tiering import validation
+    from tiering.params import load_parameters
+    from tiering.pipeline import validate_job
+
+    def job():
+        params = load_parameters(params_path, as_of)
+        for warning in params.warnings():
+            click.echo(f"Parameter warning: {warning}", err=True)
+        return validate_job(data, params_path, as_of, report)
+
+    problems = _run(ctx, job)
+    if problems.empty:
+        click.echo(f"{data}: no problems found.")
+        return
+    click.echo(validation.format_report(problems), err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
+@click.option("--clients", "n_clients", type=click.IntRange(min=1), default=2000,
+              show_default=True)
+@click.option("--seed", type=int, default=20260930, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
+              show_default=True)
+@click.option("--params", "params_path", type=click.Path(path_type=Path),
+              default=Path("params"), show_default=True,
+              help="Where the questionnaire the answers follow is found.")
+@click.pass_context
+def sample(ctx, out, n_clients, seed, fmt, params_path):
+    """Write a realistic, deterministic sample data set."""
+    from tiering.params import load_parameters
+    from tiering.sample import generate_sample, write_sample
+
+    def job():
+        params = load_parameters(params_path)
+        tables = generate_sample(n_clients, seed, questionnaire=params.questionnaire.points)
+        return tables, write_sample(tables, out, fmt)
+
+    tables, _ = _run(ctx, job)
+    sizes = ", ".join(f"{name} {len(df):,}" for name, df in tables.items())
+    click.echo(f"Sample of {n_clients:,} clients (seed {seed}) written to {out}/: {sizes}")
+
+
+def _run(ctx: click.Context, job):
+    """Run a job; turn every expected failure into a message and an exit status."""
+    from tiering.pipeline import RunError
+
+    try:
+        return job()
+    except (RunError, ParameterError, InputFileError) as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        click.echo("interrupted; nothing was written.", err=True)
+        sys.exit(130)
+    except Exception as err:  # noqa: BLE001 - the last line of defence for the user
+        if ctx.obj.get("debug"):
+            traceback.print_exc()
+        click.echo(f"internal error: {type(err).__name__}: {err}\n"
+                   "Nothing was written. Re-run with --debug and report the traceback.",
+                   err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The rating cycle (评级调整, SPEC 2.3) and special adjustments (特别调整).
+
+- annual: every client is rated afresh; levels may go down.
+- quarterly: 就高不就低 — a client who qualifies higher than the level in force is upgraded at
+  once; one who qualifies lower keeps the level in force (`held`) until the next annual rating.
+- monthly: clients opened since the last annual rating start at the new-client level and are
+  rated upgrade-only; everyone else keeps the level in force.
+- adhoc: rated afresh like the annual rating, but never written to the history.
+
+The level in force is the rule-based level of the client's latest official rating (before any
+override), so an override that ends does not linger. Level overrides apply after the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from tiering.params import Policy
+
+CYCLES = ("annual", "quarterly", "monthly", "adhoc")
+
+
+def apply_cycle(
+    rated: pd.DataFrame,
+    in_force: pd.DataFrame,
+    *,
+    cycle: str,
+    last_annual: date | None,
+    policy: Policy,
+) -> pd.DataFrame:
+    """Base level (rules + cycle), previous level and the cycle's note per client.
+
+    `rated`: client_id, open_date, computed_level. `in_force`: client_id, level, base_level
+    from the history (may be empty). Returns `rated` with previous_level, previous_base,
+    base_level, held (bool) and cycle_note.
+    """
+    rank = policy.level_rank
+    out = rated.merge(
+        in_force[["client_id", "level", "base_level"]].rename(
+            columns={"level": "previous_level", "base_level": "previous_base"}),
+        on="client_id", how="left",
+    )
+    computed = out["computed_level"].map(rank).to_numpy()
+    prev = out["previous_base"].map(rank).to_numpy(dtype="float64")  # NaN: none in force
+    has_prev = ~np.isnan(prev)
+    base = out["computed_level"].to_numpy(dtype=object).copy()
+    held = np.zeros(len(out), dtype=bool)
+    note = np.full(len(out), "", dtype=object)
+
+    if cycle in ("quarterly", "monthly"):
+        start = prev.copy()
+        in_scope = np.ones(len(out), dtype=bool)
+        if cycle == "monthly":
+            new_rank = rank[policy.cycle.new_client_level]
+            if last_annual is None:
+                is_new = np.ones(len(out), dtype=bool)
+            else:
+                is_new = (out["open_date"] > pd.Timestamp(last_annual)).to_numpy()
+            in_scope = is_new | ~has_prev
+            start = np.where(has_prev, prev, new_rank)
+            keep = ~in_scope
+            base[keep] = out.loc[keep, "previous_base"].to_numpy()
+            note[keep] = "monthly: not opened since the last annual rating; keeps the level in force"
+        lower = in_scope & ~np.isnan(start) & (computed < start)
+        start_ids = _ids(start, policy)
+        base[lower] = start_ids[lower]
+        held[lower & has_prev] = True
+        note[lower & has_prev] = (
+            f"{cycle}: qualifies for " + out.loc[lower & has_prev, "computed_level"].astype(str)
+            + " but keeps " + out.loc[lower & has_prev, "previous_base"].astype(str)
+            + " until the next annual rating (就高不就低)"
+        ).to_numpy(dtype=object)
+        raised = lower & ~has_prev  # new accounts start at the new-client level
+        note[raised] = f"monthly: new account starts at {policy.cycle.new_client_level}"
+    out["base_level"] = base
+    out["held"] = held
+    out["cycle_note"] = note
+    return out
+
+
+def apply_overrides(
+    frame: pd.DataFrame, overrides: pd.DataFrame | None, as_of: date
+) -> pd.DataFrame:
+    """Final level: a level override in effect at `as_of` replaces the base level.
+
+    Category overrides never reach this point: validation refuses them (SPEC 2.1).
+    """
+    out = frame.copy()
+    out["level"] = out["base_level"]
+    out["override"] = False
+    out["override_note"] = ""
+    if overrides is None or overrides.empty:
+        return out
+    day = pd.Timestamp(as_of)
+    active = overrides[
+        (overrides["field"] == "level")
+        & (overrides["effective_from"] <= day)
+        & (overrides["effective_to"].isna() | (overrides["effective_to"] >= day)
+           if "effective_to" in overrides else True)
+    ]
+    if active.empty:
+        return out
+    active = active.sort_values(["client_id", "effective_from"], kind="mergesort")
+    active = active.drop_duplicates("client_id", keep="last").set_index("client_id")
+    hit = out["client_id"].isin(active.index)
+    ov = active.reindex(out.loc[hit, "client_id"])
+    until = (ov["effective_to"].dt.strftime("%Y-%m-%d").fillna("open")
+             if "effective_to" in ov else "open")
+    out.loc[hit, "level"] = ov["value"].to_numpy()
+    out.loc[hit, "override"] = True
+    out.loc[hit, "override_note"] = (
+        "override: level set to " + ov["value"] + " (" + ov["reason"] + "), approved by "
+        + ov["approved_by"] + ", effective " + ov["effective_from"].dt.strftime("%Y-%m-%d")
+        + " to " + until
+    ).to_numpy()
+    return out
+
+
+def change_kind(frame: pd.DataFrame, policy: Policy) -> pd.Series:
+    """new / upgrade / downgrade / held / unchanged against the previous final level."""
+    rank = policy.level_rank
+    now = frame["level"].map(rank)
+    before = frame["previous_level"].map(rank)
+    kind = np.select(
+        [before.isna(), frame["held"] & ~frame["override"], now > before, now < before],
+        ["new", "held", "upgrade", "downgrade"],
+        default="unchanged",
+    )
+    return pd.Series(kind, index=frame.index)
+
+
+def _ids(ranks: np.ndarray, policy: Policy) -> np.ndarray:
+    ids = [lv.id for lv in policy.levels]
+    return np.array([ids[int(r)] if not np.isnan(r) else None for r in ranks], dtype=object)

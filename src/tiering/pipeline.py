@@ -1,0 +1,241 @@
+"""The classify job: load, validate, rate, record, write — the shell around the core.
+
+Only this module and the command line know about folders. The outputs of a run are staged in
+a temporary folder and moved into place only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+import tiering
+from tiering import calendar, classify, validation
+from tiering.history import History
+from tiering.loading import InputFileError, file_sha256, find_table, read_table
+from tiering.params import Parameters, load_parameters
+from tiering.schemas import TABLES
+from tiering.writing import staged_output, write_csv, write_json
+
+PACKAGES = ("pandas", "numpy", "pandera", "narwhals", "pydantic", "holidays", "pyarrow")
+
+
+class RunError(Exception):
+    """A run that cannot go on; the message is for the user, no traceback."""
+
+
+class InvalidInput(RunError):
+    def __init__(self, problems: pd.DataFrame):
+        self.problems = problems
+        super().__init__(validation.format_report(problems))
+
+
+@dataclass
+class Inputs:
+    raw: dict[str, pd.DataFrame]
+    files: dict[str, Path]
+    hashes: dict[str, str]
+
+
+@dataclass
+class Timer:
+    steps: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, name: str, since: float) -> float:
+        now = time.perf_counter()
+        self.steps[name] = round(now - since, 3)
+        return now
+
+
+def load_inputs(folder: Path) -> Inputs:
+    """Every table of SPEC 3 present in `folder` (only `clients` is required)."""
+    if not folder.is_dir():
+        raise RunError(f"data folder not found: {folder}")
+    raw, files, hashes = {}, {}, {}
+    problems = []
+    for name, spec in TABLES.items():
+        try:
+            path = find_table(folder, name)
+            if path is None:
+                if spec.required:
+                    problems.append(dict(table=name, row=None, column=None, value=None,
+                                         problem=f"required table missing: no {name}.csv, "
+                                         f"{name}.parquet or {name}.xlsx in the data folder"))
+                continue
+            raw[name] = read_table(path, name)
+            files[name] = path
+            hashes[name] = file_sha256(path)
+        except InputFileError as err:
+            problems.append(dict(table=name, row=None, column=None, value=None,
+                                 problem=str(err)))
+    if problems:
+        raise InvalidInput(validation.problems_frame(problems))
+    return Inputs(raw, files, hashes)
+
+
+def check_inputs(
+    inputs: Inputs, params: Parameters | None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    return validation.validate(inputs.raw, params)
+
+
+def leave_out_future(
+    tables: dict[str, pd.DataFrame], as_of: date
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Rows dated after the as-of date are left out of the run, and counted."""
+    day = pd.Timestamp(as_of)
+    kept, counts = {}, {}
+    for name, frame in tables.items():
+        col = TABLES[name].date_column
+        if col is None or col not in frame:
+            kept[name] = frame
+            continue
+        late = frame[col] > day
+        counts[name] = int(late.sum())
+        kept[name] = frame[~late]
+    return kept, counts
+
+
+def classify_job(
+    *,
+    data: Path,
+    as_of: date,
+    cycle: str,
+    out: Path,
+    params_path: Path,
+    sets: Sequence[str] = (),
+    history_path: Path | None = None,
+    quarantine: bool = False,
+) -> dict:
+    """`tiering classify`: returns the manifest written to `out/manifest.json`."""
+    timer = Timer()
+    t0 = time.perf_counter()
+    wrong_day = calendar.period_end_ok(cycle, as_of)
+    if wrong_day:
+        raise RunError(wrong_day)
+    params = load_parameters(params_path, as_of, sets)
+    t = timer.lap("parameters", t0)
+    inputs = load_inputs(data)
+    t = timer.lap("load", t)
+    typed, problems = check_inputs(inputs, params)
+    blocking = validation.blocking(problems)
+    if not problems.empty and (not quarantine or not blocking.empty):
+        raise InvalidInput(blocking if quarantine else problems)
+    set_aside_rows = validation.problems_frame()
+    set_aside: dict[str, str] = {}
+    if not problems.empty:
+        typed, set_aside_rows = validation.quarantine(typed, problems)
+        bad_clients = set_aside_rows[(set_aside_rows["table"] == "clients")
+                                     & ~set_aside_rows["client_id"].isin(typed["clients"]["client_id"])]
+        for cid, grp in bad_clients.groupby("client_id", sort=True):
+            set_aside[cid] = "; ".join(f"{c} {p}" for c, p in zip(grp["column"], grp["problem"],
+                                                                 strict=True))
+    t = timer.lap("validate", t)
+    tables, left_out = leave_out_future(typed, as_of)
+
+    history = History(history_path or out.parent / "history.sqlite")
+    in_force = history.in_force(as_of)
+    last_annual = history.last_annual(as_of)
+    rating = classify.rate(tables, params, as_of=as_of, cycle=cycle, in_force=in_force,
+                           last_annual=last_annual, set_aside=set_aside)
+    t = timer.lap("rate", t)
+    _check_every_client(tables["clients"], rating, set_aside)
+
+    due = calendar.due_date(cycle, as_of, params.calendar, params.policy.cycle.due_working_days)
+    manifest = {
+        "tiering_version": tiering.__version__,
+        "as_of": as_of.isoformat(),
+        "cycle": cycle,
+        "due_date": due.isoformat() if due else None,
+        "calendar_official": (params.calendar.is_official(due.year) if due else None),
+        "official": cycle != "adhoc",
+        "parameters": {
+            "file": params.source,
+            "version": params.policy.version,
+            "effective_from": params.policy.effective_from.isoformat(),
+            "overrides": list(params.overrides),
+            "hash": params.hash,
+            "warnings": params.warnings(),
+            "resolved": params.resolved,
+        },
+        "inputs": {
+            name: {"file": inputs.files[name].name, "sha256": inputs.hashes[name],
+                   "rows": int(len(inputs.raw[name]))}
+            for name in inputs.raw
+        },
+        "rows": {
+            "left_out_after_as_of": left_out,
+            "quarantined": _count_by_table(set_aside_rows),
+            "classified": int(len(rating.classification)),
+            "excluded": int(len(rating.excluded)),
+            "findings": int(len(rating.findings)),
+        },
+        "levels": rating.classification["level"].value_counts().sort_index().to_dict(),
+        "packages": _versions(),
+        "python": platform.python_version(),
+        "history": None if cycle == "adhoc" else "recorded",
+        "timings_seconds": timer.steps,
+    }
+    with staged_output(out) as stage:
+        table = rating.classification.drop(columns=["base_level"])
+        write_csv(table, stage / "classification.csv", sort_by=["client_id"])
+        write_csv(rating.excluded, stage / "excluded.csv", sort_by=["client_id"])
+        write_csv(rating.findings, stage / "findings.csv",
+                  sort_by=["client_id", "table", "row", "finding"], float_format="%.0f")
+        if quarantine:
+            write_csv(set_aside_rows, stage / "quarantine.csv", sort_by=["table", "row", "column"],
+                      float_format="%.0f")
+        timer.lap("write", t)
+        manifest["timings_seconds"] = timer.steps
+        write_json(manifest, stage / "manifest.json")
+    if cycle != "adhoc":
+        history.record(cycle, as_of, rating.classification,
+                       {"params_version": params.policy.version, "params_hash": params.hash})
+    return manifest
+
+
+def validate_job(data: Path, params_path: Path | None, as_of: date | None,
+                 report: Path | None) -> pd.DataFrame:
+    """`tiering validate`: every problem, also written to `report` as CSV when asked."""
+    params = load_parameters(params_path, as_of) if params_path else None
+    try:
+        inputs = load_inputs(data)
+        _, problems = check_inputs(inputs, params)
+    except InvalidInput as err:
+        problems = err.problems
+    if report is not None:
+        write_csv(problems, report, float_format="%.0f")
+    return problems
+
+
+def _check_every_client(clients: pd.DataFrame, rating: classify.Rating,
+                        set_aside: dict[str, str]) -> None:
+    """Every client ends up classified or excluded with a reason, exactly once."""
+    seen = pd.concat([rating.classification["client_id"], rating.excluded["client_id"]])
+    expected = set(clients["client_id"]) | set(set_aside)
+    if seen.duplicated().any() or set(seen) != expected:
+        raise RunError("internal check failed: a client is missing or appears twice "
+                       "in classification.csv and excluded.csv")
+
+
+def _count_by_table(rows: pd.DataFrame) -> dict[str, int]:
+    if rows.empty:
+        return {}
+    return {t: int(n) for t, n in rows.groupby("table")["row"].nunique().items()}
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out

@@ -1,0 +1,97 @@
+"""Value tiers (分级) from the per-client indicators (SPEC 2.2).
+
+Tiers are checked in the order the parameters list them, highest first; the first that holds
+wins and the last (no bounds) takes everyone else. Each client gets the reason: which tier
+fired and on which figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tiering.params import Bound, Policy
+
+INDICATOR_COLUMNS = {
+    "avg_assets": ("avg_assets_last_year", "avg_assets_ytd"),
+    "avg_assets_last_year": ("avg_assets_last_year",),
+    "avg_assets_ytd": ("avg_assets_ytd",),
+    "mgmt_fee_last_year": ("mgmt_fee_last_year",),
+}
+
+
+def assign_tiers(features: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Tier, level and reason per client.
+
+    `features` has client_id and the indicator columns (avg_assets_last_year, avg_assets_ytd,
+    mgmt_fee_last_year). Returns client_id, tier, computed_level, tier_reason.
+    """
+    n = len(features)
+    tier = np.full(n, None, dtype=object)
+    reason = pd.Series("", index=features.index, dtype="object")
+    undecided = np.ones(n, dtype=bool)
+    for tier_id, rule in policy.tiers.items():
+        if not rule.bounds:
+            holds = np.ones(n, dtype=bool)
+            why = pd.Series(f"{tier_id}: no other tier applies", index=features.index)
+        else:
+            holds, why = _rule_holds(features, tier_id, rule.bounds, rule.match)
+        take = undecided & holds
+        tier[take] = tier_id
+        reason[take] = why[take]
+        undecided &= ~take
+    levels = {tier_id: rule.level for tier_id, rule in policy.tiers.items()}
+    return pd.DataFrame({
+        "client_id": features["client_id"].to_numpy(),
+        "tier": tier,
+        "computed_level": [levels[t] for t in tier],
+        "tier_reason": reason.to_numpy(),
+    })
+
+
+def _rule_holds(
+    features: pd.DataFrame, tier_id: str, bounds: tuple[Bound, ...], match: str
+) -> tuple[np.ndarray, pd.Series]:
+    per_bound = [_bound_holds(features, b) for b in bounds]
+    masks = np.vstack([m for m, _ in per_bound])
+    holds = masks.any(axis=0) if match == "any" else masks.all(axis=0)
+    texts = pd.DataFrame({i: t for i, (_, t) in enumerate(per_bound)}, index=features.index)
+    if match == "any":
+        # the first bound that holds explains the tier
+        first = masks.argmax(axis=0)
+        picked = texts.to_numpy()[first, np.arange(len(features))] if len(features) else []
+        why = pd.Series(picked, index=features.index, dtype="object")
+    else:
+        why = texts.agg(" and ".join, axis=1) if len(features) else pd.Series(dtype="object")
+    return holds, f"{tier_id}: " + why.astype("object")
+
+
+def _bound_holds(features: pd.DataFrame, bound: Bound) -> tuple[np.ndarray, pd.Series]:
+    """Whether a bound holds per client, and the figure that shows it."""
+    columns = INDICATOR_COLUMNS[bound.indicator]
+    holds = np.zeros(len(features), dtype=bool)
+    text = pd.Series("", index=features.index, dtype="object")
+    for column in reversed(columns):  # the first column listed wins the explanation
+        values = features[column].to_numpy(dtype="float64")
+        ok = _within(values, bound)
+        holds |= ok
+        shown = column + " " + features[column].map("{:,.2f}".format) + " " + _describe(bound)
+        text = text.mask(ok, shown)
+    # when nothing holds, still say which figure failed (the first column)
+    first = columns[0]
+    fallback = first + " " + features[first].map("{:,.2f}".format) + " not " + _describe(bound)
+    text = text.mask(~holds, fallback)
+    return holds, text
+
+
+def _within(values: np.ndarray, bound: Bound) -> np.ndarray:
+    ok = np.ones(len(values), dtype=bool)
+    if bound.min is not None:
+        ok &= values >= bound.min if bound.min_inclusive else values > bound.min
+    if bound.max is not None:
+        ok &= values <= bound.max if bound.max_inclusive else values < bound.max
+    return ok
+
+
+def _describe(bound: Bound) -> str:
+    return bound.describe().split(" ", 1)[1]
