@@ -77,8 +77,9 @@ def classify(ctx, data, as_of, cycle, out, params_path, sets, history_path, quar
     for warning in manifest["parameters"]["warnings"]:
         click.echo(f"Parameter warning: {warning}", err=True)
     if manifest["due_date"]:
-        click.echo(f"Due by {manifest['due_date']} (working-day calendar"
-                   f"{'' if manifest['calendar_official'] else ', estimated: add the official arrangement to params'}).")
+        estimated = ("" if manifest["calendar_official"] else
+                     "; estimated: add the official arrangement to params/calendar-extra.yaml")
+        click.echo(f"Due by {manifest['due_date']} (Chinese working-day calendar{estimated}).")
     click.echo(f"Written to {out}/")
 
 

@@ -63,7 +63,8 @@ def apply_cycle(
             start = np.where(has_prev, prev, new_rank)
             keep = ~in_scope
             base[keep] = out.loc[keep, "previous_base"].to_numpy()
-            note[keep] = "monthly: not opened since the last annual rating; keeps the level in force"
+            note[keep] = ("monthly: not opened since the last annual rating; "
+                          "keeps the level in force")
         lower = in_scope & ~np.isnan(start) & (computed < start)
         start_ids = _ids(start, policy)
         base[lower] = start_ids[lower]

@@ -257,12 +257,14 @@ def load_parameters(
         raise ParameterError(f"{policy.calendar.extra_years}: {err}") from None
     problems = band_findings(policy.risk.bands, questionnaire)
     if problems:
-        raise ParameterError(f"{policy_file.name}: risk.{policy.risk.scale}: " + "; ".join(problems))
+        raise ParameterError(
+            f"{policy_file.name}: risk.{policy.risk.scale}: " + "; ".join(problems))
     resolved = {
         "policy": policy.model_dump(mode="json"),
         "questionnaire": questionnaire.model_dump(mode="json"),
         "calendar_extra_years": {
-            str(y): {"holidays": sorted(map(str, a.holidays)), "workdays": sorted(map(str, a.workdays))}
+            str(y): {"holidays": sorted(map(str, a.holidays)),
+                     "workdays": sorted(map(str, a.workdays))}
             for y, a in sorted(extra.items())
         },
     }

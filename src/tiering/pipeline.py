@@ -132,8 +132,9 @@ def classify_job(
     set_aside: dict[str, str] = {}
     if not problems.empty:
         typed, set_aside_rows = validation.quarantine(typed, problems)
+        kept = typed["clients"]["client_id"]
         bad_clients = set_aside_rows[(set_aside_rows["table"] == "clients")
-                                     & ~set_aside_rows["client_id"].isin(typed["clients"]["client_id"])]
+                                     & ~set_aside_rows["client_id"].isin(kept)]
         for cid, grp in bad_clients.groupby("client_id", sort=True):
             set_aside[cid] = "; ".join(f"{c} {p}" for c, p in zip(grp["column"], grp["problem"],
                                                                  strict=True))

@@ -59,7 +59,7 @@ def _rule_holds(
     if match == "any":
         # the first bound that holds explains the tier
         first = masks.argmax(axis=0)
-        picked = texts.to_numpy()[first, np.arange(len(features))] if len(features) else []
+        picked = texts.to_numpy()[np.arange(len(features)), first] if len(features) else []
         why = pd.Series(picked, index=features.index, dtype="object")
     else:
         why = texts.agg(" and ".join, axis=1) if len(features) else pd.Series(dtype="object")
@@ -75,13 +75,17 @@ def _bound_holds(features: pd.DataFrame, bound: Bound) -> tuple[np.ndarray, pd.S
         values = features[column].to_numpy(dtype="float64")
         ok = _within(values, bound)
         holds |= ok
-        shown = column + " " + features[column].map("{:,.2f}".format) + " " + _describe(bound)
+        shown = column + " " + _money(features[column]) + " " + _describe(bound)
         text = text.mask(ok, shown)
     # when nothing holds, still say which figure failed (the first column)
     first = columns[0]
-    fallback = first + " " + features[first].map("{:,.2f}".format) + " not " + _describe(bound)
+    fallback = first + " " + _money(features[first]) + " not " + _describe(bound)
     text = text.mask(~holds, fallback)
     return holds, text
+
+
+def _money(values: pd.Series) -> pd.Series:
+    return values.map("{:,.2f}".format).astype("object")
 
 
 def _within(values: np.ndarray, bound: Bound) -> np.ndarray:
