@@ -1,0 +1,199 @@
+"""Write output files: byte-stable CSV and JSON, published all at once through a staging folder.
+
+The same frame or object always gives the same bytes, so outputs can be compared and hashed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path, PurePath
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["staged_output", "write_csv", "write_json"]
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def write_csv(df: pd.DataFrame, path: Path, *, sort_by: list[str] | None = None,
+              float_format: str = "%.2f") -> None:
+    """Write ``df`` as CSV: UTF-8 with BOM, ``\\n`` line ends, no index, stable layout.
+
+    Rows are sorted by ``sort_by`` (stable). Dates are ``YYYY-MM-DD`` (ISO date and time if a
+    column has times of day), booleans ``true``/``false``, floats use ``float_format`` with no
+    negative zero, and missing values are empty.
+    """
+    if sort_by:
+        df = df.sort_values(sort_by, kind="mergesort", na_position="last")
+    df = df.reset_index(drop=True)
+    text = pd.DataFrame(
+        {i: _column_text(df.iloc[:, i], float_format) for i in range(df.shape[1])},
+        index=df.index,
+    )
+    text.columns = [str(name) for name in df.columns]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    text.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n", na_rep="")
+
+
+def _column_text(column: pd.Series, float_format: str) -> pd.Series:
+    """One column as text (object dtype, None for missing)."""
+    dtype = column.dtype
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(dtype):
+        values = np.where(column.fillna(False).to_numpy(dtype=bool), "true", "false")
+    elif pd.api.types.is_datetime64_any_dtype(dtype):
+        values = _datetime_text(column)
+    elif pd.api.types.is_float_dtype(dtype):
+        zero = float_format % 0.0
+        values = np.array([_float_text(v, float_format, zero)
+                           for v in column.to_numpy(dtype=float, na_value=np.nan)], dtype=object)
+    else:
+        zero = float_format % 0.0
+        values = np.array([_value_text(v, float_format, zero) for v in column.to_numpy(object)],
+                          dtype=object)
+    values = np.asarray(values, dtype=object)
+    values[missing] = None
+    return pd.Series(values, index=column.index, dtype=object)
+
+
+def _datetime_text(column: pd.Series) -> np.ndarray:
+    stamps = pd.DatetimeIndex(column)
+    if stamps.tz is not None:
+        return np.array([None if s is pd.NaT else s.isoformat() for s in stamps], dtype=object)
+    present = stamps[~stamps.isna()]
+    has_time = len(present) and (present != present.normalize()).any()
+    pattern = "%Y-%m-%dT%H:%M:%S" if has_time else "%Y-%m-%d"
+    return np.asarray(stamps.strftime(pattern), dtype=object)
+
+
+def _float_text(value: float, float_format: str, zero: str) -> str | None:
+    if math.isnan(value):
+        return None
+    text = float_format % value
+    return zero if text.startswith("-") and text[1:] == zero else text
+
+
+def _value_text(value: object, float_format: str, zero: str) -> str | None:
+    """A value of a mixed (object) column as text."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return _float_text(float(value), float_format, zero)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def write_json(obj: object, path: Path) -> None:
+    """Write ``obj`` as JSON: UTF-8, unescaped non-ASCII, indent 2, sorted keys, final newline.
+
+    Dates and datetimes become ISO strings (a naive pandas Timestamp at midnight is written as a
+    date), numpy scalars Python numbers, paths POSIX strings, NaN/NaT/NA null, sets sorted
+    lists, dataclasses and pydantic models dicts; anything else raises TypeError.
+    """
+    text = json.dumps(_jsonable(obj), ensure_ascii=False, indent=2, sort_keys=True,
+                      allow_nan=False)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with Path(path).open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text + "\n")
+
+
+def _jsonable(obj: object) -> object:
+    if obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, bool | np.bool_):
+        return bool(obj)
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, decimal.Decimal):
+        return float(obj) if obj.is_finite() else None
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, np.datetime64):
+        obj = pd.Timestamp(obj)
+        if obj is pd.NaT:
+            return None
+    if isinstance(obj, pd.Timestamp) and obj.tzinfo is None and obj == obj.normalize():
+        return obj.date().isoformat()  # pandas holds dates as midnight timestamps
+    if isinstance(obj, dt.datetime | dt.date | dt.time):
+        return obj.isoformat()
+    if isinstance(obj, pd.Timedelta | dt.timedelta):
+        return pd.Timedelta(obj).isoformat()
+    if isinstance(obj, PurePath):
+        return obj.as_posix()
+    if isinstance(obj, enum.Enum):
+        return _jsonable(obj.value)
+    if isinstance(obj, Mapping):
+        return {_json_key(key): _jsonable(value) for key, value in obj.items()}
+    if isinstance(obj, set | frozenset):
+        return sorted((_jsonable(item) for item in obj), key=lambda v: json.dumps(v))
+    if isinstance(obj, list | tuple | np.ndarray | pd.Series | pd.Index):
+        return [_jsonable(item) for item in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return _jsonable({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)})
+    if hasattr(obj, "model_dump"):  # pydantic models
+        return _jsonable(obj.model_dump(mode="json"))
+    raise TypeError(f"cannot write a {type(obj).__name__} as JSON: {obj!r}")
+
+
+def _json_key(key: object) -> str:
+    value = _jsonable(key)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return json.dumps(value)
+
+
+# --------------------------------------------------------------------------- staging
+
+
+@contextmanager
+def staged_output(out_dir: Path) -> Iterator[Path]:
+    """Yield an empty staging folder; on success, move its files into ``out_dir``.
+
+    The staging folder is made next to ``out_dir`` (same filesystem), so each file is published
+    with an atomic ``os.replace`` that overwrites a file of the same name; other files already in
+    ``out_dir`` are kept. Subfolders are merged. If the block raises, the staging folder is
+    removed, ``out_dir`` is left untouched, and the exception propagates.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    try:
+        yield staging
+        files = sorted(p for p in staging.rglob("*") if not p.is_dir())
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            target = out_dir / file.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(file, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
