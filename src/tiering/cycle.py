@@ -121,13 +121,17 @@ def apply_overrides(
 
 
 def change_kind(frame: pd.DataFrame, policy: Policy) -> pd.Series:
-    """new / upgrade / downgrade / held / unchanged against the previous final level."""
+    """new / upgrade / downgrade / held / unchanged against the previous final level.
+
+    `held` is a client kept at the level in force although the rules give less; a level that
+    still falls (an override that ended) is a downgrade.
+    """
     rank = policy.level_rank
     now = frame["level"].map(rank)
     before = frame["previous_level"].map(rank)
     kind = np.select(
-        [before.isna(), frame["held"] & ~frame["override"], now > before, now < before],
-        ["new", "held", "upgrade", "downgrade"],
+        [before.isna(), now < before, now > before, frame["held"]],
+        ["new", "downgrade", "upgrade", "held"],
         default="unchanged",
     )
     return pd.Series(kind, index=frame.index)

@@ -39,6 +39,7 @@ class ScoreBand(_Frozen):
     label: str
     min_score: float
     max_score: float
+    aliases: tuple[str, ...] = ()  # other names a recorded category may use (进取型)
 
 
 class RiskParams(_Frozen):

@@ -105,11 +105,15 @@ def latest_categories(
 
 
 def categorize(scores: pd.Series, risk: RiskParams) -> pd.Series:
-    """The band id of each score (bands are validated to cover the questionnaire's range)."""
+    """The band id of each score: the highest band whose lower bound the score reaches.
+
+    The bands are validated to be contiguous over the questionnaire's range, so a whole-number
+    score lands in the band whose [min_score, max_score] holds it, and a fractional given score
+    (40.5) in the band it has reached (conservative up to, not including, 41).
+    """
     out = pd.Series(pd.NA, index=scores.index, dtype="object")
-    for band in risk.bands:
-        inside = (scores >= band.min_score) & (scores <= band.max_score)
-        out[inside] = band.id
+    for band in sorted(risk.bands, key=lambda b: b.min_score):
+        out[scores >= band.min_score] = band.id
     return out
 
 
@@ -123,7 +127,7 @@ def recorded_category_findings(
     """A recorded category that disagrees with the scored questionnaire (第十二条)."""
     if "recorded_category" not in clients.columns:
         return pd.DataFrame(columns=FINDING_COLUMNS)
-    labels = {b.label: b.id for b in risk.bands}
+    labels = {name: b.id for b in risk.bands for name in (b.label, *b.aliases)}
     recorded = clients["recorded_category"]
     recorded_id = recorded.map(lambda v: labels.get(v, v) if isinstance(v, str) else v)
     scored = clients["client_id"].map(categories)
