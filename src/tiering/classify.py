@@ -170,5 +170,6 @@ def _reasons(rated: pd.DataFrame, findings: pd.DataFrame) -> pd.Series:
         per_client = findings.groupby("client_id")["finding"].agg(
             lambda s: "finding: " + ", ".join(sorted(set(s))))
         parts.append(rated["client_id"].map(per_client).fillna(""))
-    joined = pd.concat(parts, axis=1).astype(str)
-    return joined.apply(lambda row: " | ".join(p for p in row if p), axis=1)
+    columns = [p.astype(object).where(p.notna(), "").tolist() for p in parts]
+    return pd.Series([" | ".join(filter(None, row)) for row in zip(*columns, strict=True)],
+                     index=rated.index, dtype=object)

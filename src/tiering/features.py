@@ -90,8 +90,15 @@ def daily_average_assets(
     """
     b = nw.from_native(balances)
     w = nw.from_native(windows)
-    b = b.select("client_id", "date", "total_assets").with_columns(
-        next_date=nw.col("date").shift(-1).over("client_id", order_by="date")
+    first_start, last_stop = _span(w)
+    b = (
+        b.select("client_id", "date", "total_assets")
+        .with_columns(next_date=nw.col("date").shift(-1).over("client_id", order_by="date"))
+        # rows superseded before every window, or dated after every window, weigh nothing
+        .filter(
+            nw.col("next_date").is_null() | (nw.col("next_date") > first_start),
+            nw.col("date") < last_stop,
+        )
     )
     joined = b.join(w, on="client_id", how="inner")
     seg_start = nw.max_horizontal(nw.col("date"), nw.col("start"))
@@ -133,6 +140,15 @@ def fee_sum(
         .with_columns(nw.col("fee").round(2))
         .to_native()
     )
+
+
+def _span(windows: nw.DataFrame) -> tuple[datetime, datetime]:
+    """The earliest window start and latest window stop (plain values, any backend)."""
+    span = windows.select(nw.col("start").min(), nw.col("stop").max())
+    if isinstance(span, nw.LazyFrame):
+        span = span.collect()
+    first, last = span.row(0)
+    return first, last
 
 
 def _ts(day: date) -> datetime:

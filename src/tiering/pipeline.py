@@ -186,6 +186,7 @@ def classify_job(
     }
     with staged_output(out) as stage:
         table = rating.classification.drop(columns=["base_level"])
+        table["score"] = table["score"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
         write_csv(table, stage / "classification.csv", sort_by=["client_id"])
         write_csv(rating.excluded, stage / "excluded.csv", sort_by=["client_id"])
         write_csv(rating.findings, stage / "findings.csv",

@@ -76,7 +76,7 @@ def score_assessments(
         "row": row,
         "score_used": score.where(valid),
         "valid": valid,
-    })
+    }).reset_index(drop=True)
     return scored, pd.concat(findings, ignore_index=True)
 
 

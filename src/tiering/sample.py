@@ -438,9 +438,9 @@ def _make_clients(rng: np.random.Generator, n: int, cal: _Calendar) -> _Clients:
 
 def _client_details(rng: np.random.Generator, cl: _Clients) -> dict[str, pd.Series]:
     n = cl.n
-    person, pinyin = _person_names(rng, n)
-    company = _institution_names(rng, cl.branch)
-    name = np.where(cl.inst, company, person)
+    name, pinyin = _person_names(rng, n)
+    inst = np.flatnonzero(cl.inst)
+    name[inst] = _institution_names(rng, cl.branch[inst])
     mobile = np.array(_MOBILE)[rng.integers(0, len(_MOBILE), n)] * 10**8 + rng.integers(
         0, 10**8, n)
     landline = np.strings.add(
@@ -608,8 +608,9 @@ class _Balances:
     day: np.ndarray
     balance: np.ndarray
     kind: np.ndarray  # 0 valuation, 1 flow, 2 redeemed in full, 3 first funding, 4 mismatch buy
-    flow: np.ndarray  # money in (+) or out (-) on this row
     key: np.ndarray  # client * _K + (day - start), sorted
+    moves: np.ndarray  # the rows where money moves (kind > 0)
+    flow: np.ndarray  # per move, money in (+) or out (-)
 
     def clients(self) -> np.ndarray:
         """The clients with rows, ascending."""
@@ -660,6 +661,12 @@ def _uniform_days(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> n
     return lo + np.floor(rng.random(lo.size) * (hi - lo + 1)).astype(np.int64)
 
 
+import time as _time
+_T=[_time.perf_counter()]
+def _tick(i):
+    t=_time.perf_counter(); print('tick', i, round(t-_T[0],3)); _T[0]=t
+
+
 def _make_balances(
     rng: np.random.Generator, cl: _Clients, port: _Portfolio, cal: _Calendar
 ) -> _Balances:
@@ -677,7 +684,9 @@ def _make_balances(
     to_zero = stop < cal.end + 1
     to_zero &= (cl.close <= cal.end) | (zero < _BIG)
     active = cl.funded & np.where(to_zero, first < stop, first <= stop)
+    active[_edge_index(*_ASSET_EDGES)] = False  # their rows are set by hand
 
+    _tick(0)
     parts_c, parts_d, parts_k = [idx[active]], [first[active]], [np.where(new, 3, 0)[active]]
     weekly = rng.random(n) < 0.06
     for grid, sel in ((cal.month_ends, active & ~weekly), (cal.fridays, active & weekly)):
@@ -688,6 +697,7 @@ def _make_balances(
         parts_c.append(who[owner])
         parts_d.append(grid[lo[owner] + within])
         parts_k.append(np.zeros(owner.size, dtype=np.int64))
+    _tick(1)
     # flows in and out, from the start of last year
     e_lo = np.maximum(first + 1, cal.year_start)
     e_hi = np.where(to_zero, stop - 1, stop)
@@ -711,38 +721,83 @@ def _make_balances(
     parts_d.append(stop[closing])
     parts_k.append(np.full(closing.size, 2))
 
+    _tick(2)
+    edge_rows = [(k - 1, day, b, kd) for k, rows in _edge_balances(cal).items()
+                 for day, b, kd in rows if day <= cal.end]
+    e_client, e_day, e_bal, e_kind = (np.array(col) for col in zip(*edge_rows, strict=True))
+    parts_c.append(e_client)
+    parts_d.append(e_day)
+    parts_k.append(e_kind)
+
     c = np.concatenate(parts_c).astype(np.int64)
     d = np.concatenate(parts_d).astype(np.int64)
     k = np.concatenate(parts_k).astype(np.int64)
+    _tick(3)
     packed = np.sort((c * _K + (d - cal.start)) * 8 + k)
-    slot_key = packed >> 3
-    last_of_day = np.append(slot_key[1:] != slot_key[:-1], True)  # the highest kind wins
-    packed = packed[last_of_day]
-    kind = packed & 7
-    c = (packed >> 3) // _K
-    d = (packed >> 3) % _K + cal.start
+    del c, d, k
+    key = packed >> 3
+    last_of_day = np.append(key[1:] != key[:-1], True)  # the highest kind of a day wins
+    if not last_of_day.all():
+        packed, key = packed[last_of_day], key[last_of_day]
+    _tick(4)
+    kind = (packed & 7).astype(np.int8)
+    del packed
+    c = key // _K
+    d = key % _K + cal.start
 
+    _tick(5)
+    # values: a random walk in logs per client, with jumps where money moves
     m = c.size
-    starts = _group_starts(c)
-    dt = np.where(starts, 0, d - np.append(d[:1], d[:-1])).astype(np.float64)
-    sig, mu = port.sigma[c], port.mu[c]
+    first_rows = np.flatnonzero(_group_starts(c))
+    sizes = np.diff(np.append(first_rows, m))
+    dt = np.diff(d, prepend=d[:1]).astype(np.float64) / 365  # years since the previous row
+    dt[first_rows] = 0.0
     z = rng.standard_normal(m)
-    inc = (mu - sig**2 / 2) * dt / 365 + sig * np.sqrt(dt / 365) * z
-    buy = rng.random(m) < 0.55
-    jump = np.where(buy, np.log(rng.uniform(1.1, 1.8, m)), np.log(rng.uniform(0.4, 0.9, m)))
-    jump = np.where(kind == 1, jump, 0.0)
-    jump = np.where(kind == 4, np.log(rng.uniform(1.25, 1.6, m)), jump)
-    inc += jump
-    inc = np.where(starts, np.log(cl.wealth[c]) + 0.05 * z, inc)
-    log_b = _grouped_exclusive_cumsum(inc, c) + inc
-    bal = np.exp(log_b)
-    pre = np.exp(log_b - jump)
-    bal = np.where(kind == 2, 0.0, np.round(bal, 2))
-    flow = np.select([kind == 3, (kind == 1) | (kind == 4), kind == 2], [bal, bal - pre, -pre], 0.0)
-    prev = np.append(-1.0, bal[:-1])
-    keep = ~((kind == 0) & ~starts & (bal == prev))
-    gen = (c[keep], d[keep], bal[keep], kind[keep], flow[keep])
-    return _splice_edges(gen, _edge_balances(cal), cal)
+    inc = np.sqrt(dt)
+    inc *= z
+    inc *= port.sigma[c]
+    dt *= (port.mu - port.sigma**2 / 2)[c]
+    inc += dt
+    del dt
+    _tick(6)
+    moves = np.flatnonzero(kind > 0)
+    mk = kind[moves]
+    buy = rng.random(moves.size) < 0.55
+    jump = np.where(buy, np.log(rng.uniform(1.1, 1.8, moves.size)),
+                    np.log(rng.uniform(0.4, 0.9, moves.size)))
+    jump = np.select([mk == 1, mk == 4], [jump, np.log(rng.uniform(1.25, 1.6, moves.size))], 0.0)
+    inc[moves] += jump
+    inc[first_rows] = np.log(cl.wealth[c[first_rows]]) + 0.05 * z[first_rows]
+    del z
+    _tick(7)
+    log_b = np.cumsum(inc)
+    log_b -= np.repeat(log_b[first_rows] - inc[first_rows], sizes)
+    del inc
+    pre = np.exp(log_b[moves] - jump)
+    bal = np.exp(log_b, out=log_b)
+    np.round(bal, 2, out=bal)
+    bal[moves[mk == 2]] = 0.0
+    flow = np.select([mk == 3, mk == 2], [bal[moves], -pre], bal[moves] - pre)
+
+    _tick(8)
+    # the hand-made clients' rows take their set values
+    edge_pos = np.flatnonzero(np.isin(c[: int(np.searchsorted(c, _HEAD))], np.unique(e_client)))
+    bal[edge_pos] = e_bal
+    prev = np.where(_group_starts(e_client), 0.0, np.append(0.0, e_bal[:-1]))
+    e_flow = np.select([e_kind == 1, e_kind == 2], [e_bal - prev, -prev], 0.0)
+    flow[np.searchsorted(moves, edge_pos[e_kind > 0])] = e_flow[e_kind > 0]
+
+    _tick(9)
+    # change-only: drop a valuation row that repeats the previous balance
+    same = np.zeros(m, dtype=bool)
+    same[1:] = (bal[1:] == bal[:-1]) & (kind[1:] == 0)
+    same[first_rows] = False
+    if same.any():
+        keep = ~same
+        moves = (np.cumsum(keep) - 1)[moves]
+        c, d, bal, kind, key = c[keep], d[keep], bal[keep], kind[keep], key[keep]
+    _tick(10)
+    return _Balances(c, d, bal, kind, key, moves, flow)
 
 
 def _edge_balances(cal: _Calendar) -> dict[int, list[tuple[int, float, int]]]:
@@ -768,30 +823,6 @@ def _edge_balances(cal: _Calendar) -> dict[int, list[tuple[int, float, int]]]:
              (on(1, 4, 10), 1_234.56, 0)],
         51: [(s, 150_000, 0), (on(0, 6, 30), 0, 2), (on(0, 7, 15), 86.20, 0)],
     }
-
-
-def _splice_edges(
-    gen: tuple[np.ndarray, ...], edges: dict[int, list[tuple[int, float, int]]], cal: _Calendar
-) -> _Balances:
-    """Replace the generated rows of the hand-made clients (all among the first _HEAD)."""
-    c, d, bal, kind, flow = gen
-    cut = int(np.searchsorted(c, _HEAD))
-    numbers = sorted(edges)
-    rows = [(k - 1, day, b, kd) for k in numbers for day, b, kd in edges[k] if day <= cal.end]
-    ec = np.array([r[0] for r in rows], dtype=np.int64)
-    ed = np.array([r[1] for r in rows], dtype=np.int64)
-    eb = np.array([r[2] for r in rows], dtype=np.float64)
-    ek = np.array([r[3] for r in rows], dtype=np.int64)
-    prev = np.where(_group_starts(ec), 0.0, np.append(0.0, eb[:-1]))
-    ef = np.select([ek == 1, ek == 2], [eb - prev, -prev], 0.0)
-    drop = np.isin(c[:cut], np.array(numbers) - 1)
-    head = [np.concatenate([a[:cut][~drop], e]) for a, e in
-            zip((c, d, bal, kind, flow), (ec, ed, eb, ek, ef), strict=True)]
-    order = np.lexsort((head[1], head[0]))
-    cols = [np.concatenate([h[order], a[cut:]]) for h, a in
-            zip(head, (c, d, bal, kind, flow), strict=True)]
-    c, d = cols[0], cols[1]
-    return _Balances(c, d, cols[2], cols[3], cols[4], c * _K + (d - cal.start))
 
 
 # --------------------------------------------------------------------------- fees
@@ -901,9 +932,11 @@ def _make_trades(
     rng: np.random.Generator, cl: _Clients, port: _Portfolio,
     bal: _Balances, prod: _Products, cal: _Calendar,
 ) -> _Trades:
-    sel = (bal.kind > 0) & (bal.day >= cal.year_start) & (bal.day <= cal.end)
+    rows = bal.moves
+    sel = (bal.day[rows] >= cal.year_start) & (bal.day[rows] <= cal.end)
     sel &= np.abs(bal.flow) >= 0.01
-    c, d, kind, flow = bal.client[sel], bal.day[sel], bal.kind[sel], bal.flow[sel]
+    rows = rows[sel]
+    c, d, kind, flow = bal.client[rows], bal.day[rows], bal.kind[rows], bal.flow[sel]
 
     single = kind != 2
     sc, sd, sk, sf = c[single], d[single], kind[single], flow[single]
@@ -1077,19 +1110,19 @@ def _text(values: np.ndarray, missing: np.ndarray | None = None) -> pd.Series:
     return s.where(~missing) if missing is not None else s
 
 
-def _ids(labels: np.ndarray, index: np.ndarray) -> pd.Series:
+def _ids(labels: np.ndarray, index: np.ndarray, missing: np.ndarray | None = None) -> pd.Series:
     """labels[index] as a string column, via a dictionary array (fast for many rows)."""
     dictionary = pa.array(np.asarray(labels, dtype=object), type=pa.string())
-    taken = pa.DictionaryArray.from_arrays(pa.array(np.asarray(index, dtype=np.int32)),
-                                           dictionary).cast(pa.string())
+    codes = pa.array(np.asarray(index, dtype=np.int32), mask=missing)
+    taken = pa.DictionaryArray.from_arrays(codes, dictionary).cast(pa.string())
     return pd.Series(taken, dtype="str")
 
 
 def _dates(days: np.ndarray, valid: np.ndarray | None = None) -> pd.Series:
-    out = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
+    ns = np.asarray(days, dtype=np.int64) * np.int64(86_400 * 10**9)
     if valid is not None:
-        out = np.where(valid, out, np.datetime64("NaT", "D"))
-    return pd.Series(out.astype("datetime64[ns]"))
+        ns = np.where(valid, ns, np.iinfo(np.int64).min)  # NaT
+    return pd.Series(ns.view("datetime64[ns]"))
 
 
 def _bools(values: np.ndarray, known: np.ndarray | None = None) -> pd.Series:
@@ -1166,19 +1199,19 @@ def generate_sample(
     tables["clients"] = _frame("clients", {
         "client_id": _text(client_ids),
         "name": details["name"],
-        "client_type": _text(np.where(cl.inst, "institution", "individual").astype(_S)),
+        "client_type": _ids(np.array(["individual", "institution"]), cl.inst),
         "open_date": _dates(cl.open),
         "close_date": _dates(cl.close, cl.close < _BIG),
         "birth_date": _dates(cl.birth, ~cl.inst),
-        "branch": _text(branches[cl.branch]),
-        "manager_id": _text(manager_ids[np.maximum(mg.client_manager, 0)], ~has_manager),
-        "investor_type": _text(np.where(cl.professional, "professional", "ordinary").astype(_S)),
+        "branch": _ids(branches, cl.branch),
+        "manager_id": _ids(manager_ids, np.maximum(mg.client_manager, 0), ~has_manager),
+        "investor_type": _ids(np.array(["ordinary", "professional"]), cl.professional),
         "phone": details["phone"],
         "email": details["email"],
-        "recorded_category": _text(category_names[band], ~recorded),
+        "recorded_category": _ids(category_names, band, ~recorded),
     })
     answers = {
-        qid: _text(quiz.letters[j][ra.options[:, j]]) for j, qid in enumerate(quiz.ids)
+        qid: _ids(quiz.letters[j], ra.options[:, j]) for j, qid in enumerate(quiz.ids)
     }
     tables["risk_assessments"] = _frame("risk_assessments", {
         "client_id": _ids(client_ids, ra.client),

@@ -30,12 +30,15 @@ def assign_tiers(features: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     tier = np.full(n, None, dtype=object)
     reason = pd.Series("", index=features.index, dtype="object")
     undecided = np.ones(n, dtype=bool)
+    used = {c for rule in policy.tiers.values() for b in rule.bounds
+            for c in INDICATOR_COLUMNS[b.indicator]}
+    shown = {c: c + " " + _money(features[c]) for c in sorted(used)}  # formatted once
     for tier_id, rule in policy.tiers.items():
         if not rule.bounds:
             holds = np.ones(n, dtype=bool)
             why = pd.Series(f"{tier_id}: no other tier applies", index=features.index)
         else:
-            holds, why = _rule_holds(features, tier_id, rule.bounds, rule.match)
+            holds, why = _rule_holds(features, shown, tier_id, rule.bounds, rule.match)
         take = undecided & holds
         tier[take] = tier_id
         reason[take] = why[take]
@@ -50,9 +53,10 @@ def assign_tiers(features: pd.DataFrame, policy: Policy) -> pd.DataFrame:
 
 
 def _rule_holds(
-    features: pd.DataFrame, tier_id: str, bounds: tuple[Bound, ...], match: str
+    features: pd.DataFrame, shown: dict[str, pd.Series], tier_id: str,
+    bounds: tuple[Bound, ...], match: str,
 ) -> tuple[np.ndarray, pd.Series]:
-    per_bound = [_bound_holds(features, b) for b in bounds]
+    per_bound = [_bound_holds(features, shown, b) for b in bounds]
     masks = np.vstack([m for m, _ in per_bound])
     holds = masks.any(axis=0) if match == "any" else masks.all(axis=0)
     texts = pd.DataFrame({i: t for i, (_, t) in enumerate(per_bound)}, index=features.index)
@@ -62,11 +66,15 @@ def _rule_holds(
         picked = texts.to_numpy()[np.arange(len(features)), first] if len(features) else []
         why = pd.Series(picked, index=features.index, dtype="object")
     else:
-        why = texts.agg(" and ".join, axis=1) if len(features) else pd.Series(dtype="object")
+        columns = [texts[c].tolist() for c in texts.columns]
+        why = pd.Series([" and ".join(row) for row in zip(*columns, strict=True)],
+                        index=features.index, dtype="object")
     return holds, f"{tier_id}: " + why.astype("object")
 
 
-def _bound_holds(features: pd.DataFrame, bound: Bound) -> tuple[np.ndarray, pd.Series]:
+def _bound_holds(
+    features: pd.DataFrame, shown: dict[str, pd.Series], bound: Bound
+) -> tuple[np.ndarray, pd.Series]:
     """Whether a bound holds per client, and the figure that shows it."""
     columns = INDICATOR_COLUMNS[bound.indicator]
     holds = np.zeros(len(features), dtype=bool)
@@ -75,11 +83,10 @@ def _bound_holds(features: pd.DataFrame, bound: Bound) -> tuple[np.ndarray, pd.S
         values = features[column].to_numpy(dtype="float64")
         ok = _within(values, bound)
         holds |= ok
-        shown = column + " " + _money(features[column]) + " " + _describe(bound)
-        text = text.mask(ok, shown)
+        text = text.mask(ok, shown[column] + " " + _describe(bound))
     # when nothing holds, still say which figure failed (the first column)
     first = columns[0]
-    fallback = first + " " + _money(features[first]) + " not " + _describe(bound)
+    fallback = shown[first] + " not " + _describe(bound)
     text = text.mask(~holds, fallback)
     return holds, text
 
