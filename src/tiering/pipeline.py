@@ -7,6 +7,7 @@ a temporary folder and moved into place only when everything succeeded.
 from __future__ import annotations
 
 import platform
+import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -152,6 +153,7 @@ def classify_job(
     due = calendar.due_date(cycle, as_of, params.calendar, params.policy.cycle.due_working_days)
     manifest = {
         "tiering_version": tiering.__version__,
+        "code_version": _code_version(),
         "as_of": as_of.isoformat(),
         "cycle": cycle,
         "due_date": due.isoformat() if due else None,
@@ -197,9 +199,11 @@ def classify_job(
         timer.lap("write", t)
         manifest["timings_seconds"] = timer.steps
         write_json(manifest, stage / "manifest.json")
-    if cycle != "adhoc":
-        history.record(cycle, as_of, rating.classification,
-                       {"params_version": params.policy.version, "params_hash": params.hash})
+        # last inside the stage: if recording fails, no output is moved into place
+        if cycle != "adhoc":
+            history.record(cycle, as_of, rating.classification,
+                           {"params_version": params.policy.version,
+                            "params_hash": params.hash})
     return manifest
 
 
@@ -231,6 +235,20 @@ def _count_by_table(rows: pd.DataFrame) -> dict[str, int]:
     if rows.empty:
         return {}
     return {t: int(n) for t, n in rows.groupby("table")["row"].nunique().items()}
+
+
+def _code_version() -> str:
+    """The package version, and the commit when running from a git checkout."""
+    root = Path(tiering.__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+                                capture_output=True, text=True, timeout=5, check=True)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "src"],
+                               capture_output=True, text=True, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return tiering.__version__
+    suffix = "+dirty" if dirty.stdout.strip() else ""
+    return f"{tiering.__version__} ({commit.stdout.strip()}{suffix})"
 
 
 def _versions() -> dict[str, str]:

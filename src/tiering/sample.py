@@ -420,8 +420,11 @@ def _make_clients(rng: np.random.Generator, n: int, cal: _Calendar) -> _Clients:
     open_[edge] = np.minimum(open_[edge], cal.start - 60)
     close[edge] = _BIG
     close[49], close[50] = cal.on(1, 3, 13), cal.on(0, 6, 30)
-    close[81] = cal.on(1, 10, 20)
-    open_[79], open_[80] = cal.on(1, 10, 15), cal.on(1, 5, 20)
+    # relative to the reference date (2026-10-20, 2026-10-15 and 2026-05-17 by default)
+    close[81] = min(cal.ref + 20, cal.end)
+    open_[79] = min(cal.ref + 15, cal.end)
+    ref_year = cal.on(1, 1, 1)
+    open_[80] = _roll_back(np.int64(ref_year + (cal.ref - ref_year) // 2))
     funded[edge] = True
     wealth[edge] = [_EDGE_WEALTH[k + 1] for k in edge]
     age[edge] = np.clip(age[edge], 30, 62)
@@ -472,6 +475,8 @@ class _Assessments:
     signed: np.ndarray
     has: np.ndarray  # per client
     latest_score: np.ndarray  # per client, scored answers of the latest assessment (NaN: none)
+    signed_score: np.ndarray  # per client, of the latest signed one up to the reference date,
+    # else of the latest signed one (clients assessed after it)
 
 
 def _make_assessments(
@@ -537,8 +542,13 @@ def _make_assessments(
     latest_score = np.full(n, np.nan)
     latest_score[lc] = true[: lc.size]
     order = np.lexsort((day, client))
-    return _Assessments(client[order], day[order], options[order], given[order], signed[order],
-                        has, latest_score)
+    client, day, signed, true = client[order], day[order], signed[order], true[order]
+    signed_score = np.full(n, np.nan)
+    for ok in (np.flatnonzero(signed), np.flatnonzero(signed & (day <= cal.ref))):
+        last = ok[np.append(client[ok][1:] != client[ok][:-1], True)] if ok.size else ok
+        signed_score[client[last]] = true[last]  # the second pass wins where it has a row
+    return _Assessments(client, day, options[order], given[order], signed, has, latest_score,
+                        signed_score)
 
 
 # --------------------------------------------------------------------------- portfolios
@@ -661,12 +671,6 @@ def _uniform_days(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> n
     return lo + np.floor(rng.random(lo.size) * (hi - lo + 1)).astype(np.int64)
 
 
-import time as _time
-_T=[_time.perf_counter()]
-def _tick(i):
-    t=_time.perf_counter(); print('tick', i, round(t-_T[0],3)); _T[0]=t
-
-
 def _make_balances(
     rng: np.random.Generator, cl: _Clients, port: _Portfolio, cal: _Calendar
 ) -> _Balances:
@@ -686,7 +690,6 @@ def _make_balances(
     active = cl.funded & np.where(to_zero, first < stop, first <= stop)
     active[_edge_index(*_ASSET_EDGES)] = False  # their rows are set by hand
 
-    _tick(0)
     parts_c, parts_d, parts_k = [idx[active]], [first[active]], [np.where(new, 3, 0)[active]]
     weekly = rng.random(n) < 0.06
     for grid, sel in ((cal.month_ends, active & ~weekly), (cal.fridays, active & weekly)):
@@ -697,7 +700,6 @@ def _make_balances(
         parts_c.append(who[owner])
         parts_d.append(grid[lo[owner] + within])
         parts_k.append(np.zeros(owner.size, dtype=np.int64))
-    _tick(1)
     # flows in and out, from the start of last year
     e_lo = np.maximum(first + 1, cal.year_start)
     e_hi = np.where(to_zero, stop - 1, stop)
@@ -721,7 +723,6 @@ def _make_balances(
     parts_d.append(stop[closing])
     parts_k.append(np.full(closing.size, 2))
 
-    _tick(2)
     edge_rows = [(k - 1, day, b, kd) for k, rows in _edge_balances(cal).items()
                  for day, b, kd in rows if day <= cal.end]
     e_client, e_day, e_bal, e_kind = (np.array(col) for col in zip(*edge_rows, strict=True))
@@ -729,23 +730,22 @@ def _make_balances(
     parts_d.append(e_day)
     parts_k.append(e_kind)
 
-    c = np.concatenate(parts_c).astype(np.int64)
-    d = np.concatenate(parts_d).astype(np.int64)
-    k = np.concatenate(parts_k).astype(np.int64)
-    _tick(3)
-    packed = np.sort((c * _K + (d - cal.start)) * 8 + k)
-    del c, d, k
+    packed = np.concatenate(parts_c, dtype=np.int64)
+    packed *= _K
+    packed += np.concatenate(parts_d, dtype=np.int64)
+    packed -= cal.start
+    packed *= 8
+    packed += np.concatenate(parts_k, dtype=np.int64)
+    packed.sort()
     key = packed >> 3
     last_of_day = np.append(key[1:] != key[:-1], True)  # the highest kind of a day wins
     if not last_of_day.all():
         packed, key = packed[last_of_day], key[last_of_day]
-    _tick(4)
     kind = (packed & 7).astype(np.int8)
     del packed
     c = key // _K
     d = key % _K + cal.start
 
-    _tick(5)
     # values: a random walk in logs per client, with jumps where money moves
     m = c.size
     first_rows = np.flatnonzero(_group_starts(c))
@@ -759,7 +759,6 @@ def _make_balances(
     dt *= (port.mu - port.sigma**2 / 2)[c]
     inc += dt
     del dt
-    _tick(6)
     moves = np.flatnonzero(kind > 0)
     mk = kind[moves]
     buy = rng.random(moves.size) < 0.55
@@ -769,7 +768,6 @@ def _make_balances(
     inc[moves] += jump
     inc[first_rows] = np.log(cl.wealth[c[first_rows]]) + 0.05 * z[first_rows]
     del z
-    _tick(7)
     log_b = np.cumsum(inc)
     log_b -= np.repeat(log_b[first_rows] - inc[first_rows], sizes)
     del inc
@@ -779,7 +777,6 @@ def _make_balances(
     bal[moves[mk == 2]] = 0.0
     flow = np.select([mk == 3, mk == 2], [bal[moves], -pre], bal[moves] - pre)
 
-    _tick(8)
     # the hand-made clients' rows take their set values
     edge_pos = np.flatnonzero(np.isin(c[: int(np.searchsorted(c, _HEAD))], np.unique(e_client)))
     bal[edge_pos] = e_bal
@@ -787,16 +784,14 @@ def _make_balances(
     e_flow = np.select([e_kind == 1, e_kind == 2], [e_bal - prev, -prev], 0.0)
     flow[np.searchsorted(moves, edge_pos[e_kind > 0])] = e_flow[e_kind > 0]
 
-    _tick(9)
     # change-only: drop a valuation row that repeats the previous balance
-    same = np.zeros(m, dtype=bool)
-    same[1:] = (bal[1:] == bal[:-1]) & (kind[1:] == 0)
-    same[first_rows] = False
-    if same.any():
-        keep = ~same
+    same = np.flatnonzero(bal[1:] == bal[:-1]) + 1
+    same = same[(kind[same] == 0) & (c[same] == c[same - 1])]
+    if same.size:
+        keep = np.ones(m, dtype=bool)
+        keep[same] = False
         moves = (np.cumsum(keep) - 1)[moves]
         c, d, bal, kind, key = c[keep], d[keep], bal[keep], kind[keep], key[keep]
-    _tick(10)
     return _Balances(c, d, bal, kind, key, moves, flow)
 
 
@@ -938,7 +933,7 @@ def _make_trades(
     rows = rows[sel]
     c, d, kind, flow = bal.client[rows], bal.day[rows], bal.kind[rows], bal.flow[sel]
 
-    single = kind != 2
+    single = (kind == 1) | (kind == 4)  # one product; first fundings and closings: all held
     sc, sd, sk, sf = c[single], d[single], kind[single], flow[single]
     cum = np.cumsum(port.weights[sc], axis=1)
     pick = (rng.random(sc.size)[:, None] > cum).sum(axis=1)
@@ -947,18 +942,22 @@ def _make_trades(
     slot_of[port.mismatch] = port.risky_slot
     pick = np.where(sk == 4, slot_of[sc], pick)
     product = port.slots[sc, pick]
-    side = np.select([sk == 3, sf > 0], [0, 1], 2)
+    side = np.where(sf > 0, 1, 2)
     warn = np.zeros(cl.n, dtype=bool)
     warn[port.mismatch] = port.warning
-    w_known = sk == 4
-    w_value = warn[sc]
+    # every buy of the high-risk product records whether the special risk warning was signed
+    risky = np.full(cl.n, -1, dtype=np.int64)
+    risky[port.mismatch] = port.slots[port.mismatch, port.risky_slot]
+    w_known = (product == risky[sc]) & (side <= 1)
+    w_value = warn[sc] & w_known
 
-    # full redemptions: one row per product held
+    # first fundings (subscriptions) and full redemptions: one row per product held
     fc, fd, ff = c[~single], d[~single], flow[~single]
     present = port.slots[fc] >= 0
     owner, _ = np.nonzero(present)
     f_prod = port.slots[fc][present]
-    f_amt = -ff[owner] * port.weights[fc][present]
+    f_amt = ff[owner] * port.weights[fc][present]
+    f_side = np.where(kind[~single][owner] == 3, 0, 2)
 
     # cash dividends paid to holders of the products that paid one
     dv_c, dv_d, dv_p, dv_a = [], [], [], []
@@ -980,7 +979,7 @@ def _make_trades(
     day = np.concatenate([sd, fd[owner], *dv_d]).astype(np.int64)
     prod_i = np.concatenate([product, f_prod, *dv_p]).astype(np.int64)
     n_div = client.size - sc.size - owner.size
-    side_i = np.concatenate([side, np.full(owner.size, 2), np.full(n_div, 3)])
+    side_i = np.concatenate([side, f_side, np.full(n_div, 3)])
     amount = np.round(np.abs(np.concatenate([sf, f_amt, *dv_a])), 2)
     known = np.concatenate([w_known, np.zeros(owner.size + n_div, dtype=bool)])
     value = np.concatenate([w_value, np.zeros(owner.size + n_div, dtype=bool)])
@@ -1185,11 +1184,14 @@ def generate_sample(
     manager_ids = np.strings.add("M", _digits(np.arange(1, mg.branch.size + 1), 4))
     branches = np.array(BRANCHES, dtype=_S)
 
-    # recorded category: the band of the latest scored answers, for most assessed clients
-    band = _band(np.nan_to_num(ra.latest_score))
-    recorded = ra.has & (rng.random(n) < 0.92)
+    # recorded category: for most assessed clients, the band of the latest signed assessment
+    # up to the reference date (so a run as of that date finds only the deliberate mismatches),
+    # or after it for clients first assessed since
+    band = _band(np.nan_to_num(ra.signed_score))
+    assessed = ~np.isnan(ra.signed_score)
+    recorded = assessed & (rng.random(n) < 0.92)
     edge = np.array(sorted(_EDGE_WEALTH)) - 1
-    recorded[edge] = ra.has[edge]
+    recorded[edge] = assessed[edge]
     wrong = _edge_index("recorded_category_disagrees")
     band[wrong] = (band[wrong] + 1) % len(RISK_BANDS)
     category_names = np.array([b[0] for b in RISK_BANDS], dtype=_S)
