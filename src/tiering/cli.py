@@ -115,7 +115,7 @@ def validate(ctx, data, params_path, as_of, report):
 
 @main.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
-@click.option("--clients", "n_clients", type=click.IntRange(min=1), default=2000,
+@click.option("--clients", "n_clients", type=click.IntRange(min=100), default=2000,
               show_default=True)
 @click.option("--seed", type=int, default=20260930, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",

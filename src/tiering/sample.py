@@ -165,7 +165,7 @@ class _Quiz:
     points: tuple[np.ndarray, ...]
 
     @classmethod
-    def of(cls, questionnaire: Mapping[str, Mapping[str, int]]) -> _Quiz:
+    def of(cls, questionnaire: Mapping[str, Mapping[str, float]]) -> _Quiz:
         ids = tuple(sorted(questionnaire))
         if not ids:
             raise ValueError("the questionnaire has no questions")
@@ -379,7 +379,14 @@ class _Clients:
 
 
 def _edge_index(*names: str) -> np.ndarray:
+    """0-based positions of the clients of the named edge cases, ascending."""
     return np.array(sorted(k - 1 for name in names for k in _EDGE[name]), dtype=np.int64)
+
+
+def _one(name: str) -> int:
+    """0-based position of the one client of an edge case."""
+    (number,) = _EDGE[name]
+    return number - 1
 
 
 _ASSET_EDGES = (
@@ -415,16 +422,17 @@ def _make_clients(rng: np.random.Generator, n: int, cal: _Calendar) -> _Clients:
     # the deliberate cases: known types, long-standing accounts, set balance levels
     edge = np.array(sorted(_EDGE_WEALTH)) - 1
     inst[edge] = False
-    inst[4] = True  # C000005, an institution holding exactly 5,000,000
+    inst[_one("avg_last_year_exactly_5m")] = True  # an institution holding exactly 5,000,000
     open_[edge] = _roll_back(_day(date(2017, 1, 1)) + rng.integers(0, 5 * 365, edge.size))
     open_[edge] = np.minimum(open_[edge], cal.start - 60)
     close[edge] = _BIG
-    close[49], close[50] = cal.on(1, 3, 13), cal.on(0, 6, 30)
+    close[_edge_index("balance_after_close")] = cal.on(1, 3, 13), cal.on(0, 6, 30)
     # relative to the reference date (2026-10-20, 2026-10-15 and 2026-05-17 by default)
-    close[81] = min(cal.ref + 20, cal.end)
-    open_[79] = min(cal.ref + 15, cal.end)
+    close[_one("closed_after_reference_date")] = min(cal.ref + 20, cal.end)
+    open_[_one("opened_after_reference_date")] = min(cal.ref + 15, cal.end)
     ref_year = cal.on(1, 1, 1)
-    open_[80] = _roll_back(np.int64(ref_year + (cal.ref - ref_year) // 2))
+    open_[_one("opened_this_year_before_reference_date")] = _roll_back(
+        np.int64(ref_year + (cal.ref - ref_year) // 2))
     funded[edge] = True
     wealth[edge] = [_EDGE_WEALTH[k + 1] for k in edge]
     age[edge] = np.clip(age[edge], 30, 62)
@@ -506,13 +514,14 @@ def _make_assessments(
     two[edge] = False
     signed_latest[edge] = True
     latest[edge] = cal.ref - rng.integers(30, 600, edge.size)
-    has[71] = False
-    signed_latest[69] = False
-    latest[70] = cal.ref - 800
-    latest[72], earlier[72], two[72] = cal.ref - 60, cal.ref - 500, True
-    signed_earlier[72] = True
-    latest[79] = cl.open[79] - 2  # opened after the reference date, assessed at opening
-    latest[80] = cl.open[80] - 1
+    has[_one("no_assessment")] = False
+    signed_latest[_one("unsigned_latest_assessment")] = False
+    latest[_one("expired_assessment_only")] = cal.ref - 800
+    changed = _one("two_assessments_category_changed")
+    latest[changed], earlier[changed], two[changed] = cal.ref - 60, cal.ref - 500, True
+    signed_earlier[changed] = True
+    for name in ("opened_after_reference_date", "opened_this_year_before_reference_date"):
+        latest[_one(name)] = cl.open[_one(name)] - 2  # assessed when opening the account
     latest = np.minimum(_roll_back(latest), cal.end)
     earlier = _roll_back(earlier)
 
@@ -522,19 +531,21 @@ def _make_assessments(
     day = np.concatenate([latest[lc], earlier[ec]])
     appetite = np.concatenate([cl.appetite[lc], np.clip(cl.appetite[ec] + drift[ec], 0.01, 0.99)])
     noise = rng.normal(0, 0.6, (client.size, len(quiz.ids)))
-    # deliberate answers: no noise, fixed appetite
-    fixed = {72: 0.2, 74: 0.25, 75: 0.3, 76: 0.0}
-    for k, a in fixed.items():
-        row = int(np.searchsorted(lc, k))
+    # deliberate answers: no noise, a set appetite (0: every lowest option)
+    fixed = {
+        "two_assessments_category_changed": 0.2, "mismatch_purchase_warning_unsigned": 0.25,
+        "mismatch_purchase_warning_signed": 0.3, "lowest_category_purchase_warning_signed": 0.0,
+    }
+    rows = [(int(np.searchsorted(lc, _one(k))), a) for k, a in fixed.items()]
+    rows.append((lc.size + int(np.searchsorted(ec, changed)), 0.85))  # its earlier one
+    for row, a in rows:
         appetite[row], noise[row] = a, 0.0
-    row72 = lc.size + int(np.searchsorted(ec, 72))
-    appetite[row72], noise[row72] = 0.85, 0.0
     options = quiz.options(appetite, noise)
     true = quiz.score(options)
     lowest = float(sum(p[0] for p in quiz.points))
     highest = float(sum(p[-1] for p in quiz.points))
     given = true.copy()
-    for k, delta in ((54, 3), (55, -2), (56, 5)):
+    for k, delta in zip(_edge_index("score_off"), (3, -2, 5), strict=True):
         row = int(np.searchsorted(lc, k))
         shifted = given[row] + delta
         given[row] = shifted if lowest <= shifted <= highest else given[row] - delta
@@ -685,8 +696,7 @@ def _make_balances(
     d_lo = np.maximum(first + 60, cal.year_start)
     zero = np.where(dormant & (d_lo < cal.end - 10), _uniform_days(rng, d_lo, cal.end - 10), _BIG)
     stop = np.minimum(stop, zero)
-    to_zero = stop < cal.end + 1
-    to_zero &= (cl.close <= cal.end) | (zero < _BIG)
+    to_zero = (cl.close <= cal.end) | (zero < _BIG)  # the last row is a balance of 0
     active = cl.funded & np.where(to_zero, first < stop, first <= stop)
     active[_edge_index(*_ASSET_EDGES)] = False  # their rows are set by hand
 
@@ -843,7 +853,9 @@ def _make_fees(
     for k, r in _RATE_EDGES.items():
         rate[k - 1] = r
     who = bal.clients()
-    who = who[~np.isin(who, np.array(sorted(_FEE_EDGES)) - 1)]
+    first_day = bal.day[_group_starts(bal.client)]
+    generic = ~np.isin(who, np.array(sorted(_FEE_EDGES)) - 1)
+    who, first_day = who[generic], first_day[generic]
     q = cal.quarter_ends.size
     cc = np.repeat(who, q)
     qs = np.tile(cal.quarter_starts, who.size)
@@ -892,7 +904,7 @@ def _make_fees(
                   np.round(yb[crys] * prod.perf[main[crys]] * rng.uniform(0.005, 0.05,
                                                                           who.size)[crys], 2)))
     other = (rng.random(who.size) < 0.01) & (who >= _HEAD)
-    parts.append((who[other], _uniform_days(rng, np.full(who.size, cal.year_start),
+    parts.append((who[other], _uniform_days(rng, np.maximum(first_day, cal.year_start),
                                             np.full(who.size, cal.end))[other],
                   np.full(int(other.sum()), 4), np.round(rng.uniform(50, 800, who.size)[other])))
 
@@ -1085,11 +1097,12 @@ def _make_overrides(
     reason = np.where(up, np.array(_REASONS_UP, dtype=_S)[rng.integers(0, len(_REASONS_UP), k)],
                       np.array(_REASONS_DOWN, dtype=_S)[rng.integers(0, len(_REASONS_DOWN), k)])
     start = _roll_forward(
-        _uniform_days(rng, np.full(k, cal.on(0, 1, 15)), np.full(k, cal.ref - 10)))
+        _uniform_days(rng, np.maximum(cl.open[who] + 30, cal.on(0, 1, 15)),
+                      np.full(k, cal.ref - 10)))
     ends = rng.random(k) < 0.35
     stop = np.where(ends, start + rng.integers(120, 500, k), -_BIG)
     approver = np.array(_APPROVERS, dtype=_S)[rng.integers(0, len(_APPROVERS), k)]
-    e = _EDGE["override_ended_then_new"][0] - 1
+    e = _one("override_ended_then_new")
     return {
         "client": np.concatenate([[e, e], who]),
         "value": np.concatenate([np.array(["vip", "core"], dtype=_S),
@@ -1153,12 +1166,12 @@ def generate_sample(
     n_clients: int = 2000,
     seed: int = DEFAULT_SEED,
     *,
-    questionnaire: Mapping[str, Mapping[str, int]],
+    questionnaire: Mapping[str, Mapping[str, float]],
     end: date = SAMPLE_END,
 ) -> dict[str, pd.DataFrame]:
     """Every input table of SPEC 3 for `n_clients` clients, the same for the same seed.
 
-    questionnaire: question id -> {option letter: points}, as in params/questionnaire-*.yaml.
+    questionnaire: question id -> {option letter: points}, as in the questionnaire file.
     end: the export date; every dated row is on or before it. The deliberate edge cases
     (EDGE_CASES) are dated relative to the last quarter end before it.
     """
@@ -1289,10 +1302,11 @@ def generate_sample(
     })
     surveyed = rng.random(n) < 0.75
     satisfaction = np.round(np.clip(rng.normal(4.1, 0.7, n), 1, 5), 1)
+    referrals = rng.poisson(0.2 + 0.6 * (cl.wealth >= 5e5))
     tables["client_metrics"] = _frame("client_metrics", {
         "client_id": _text(client_ids),
-        "satisfaction": _floats(np.where(surveyed, satisfaction, np.nan)),
-        "referrals": _floats(rng.poisson(0.2 + 0.6 * (cl.wealth >= 5e5))),
+        **dict(zip(METRICS, (_floats(np.where(surveyed, satisfaction, np.nan)),
+                             _floats(referrals)), strict=True)),
     })
     return tables
 
