@@ -205,6 +205,14 @@ def test_reason_for_ordinary_names_the_tier():
     assert rate_one(0, 0, 0)["tier_reason"].startswith("ordinary")
 
 
+def test_reason_for_ordinary_shows_every_figure_that_fell_short():
+    reason = rate_one(99_999.99, 12_000, 9_999.5)["tier_reason"]
+    assert reason == (
+        "ordinary: no other tier applies (avg_assets_last_year 99,999.99, "
+        "avg_assets_ytd 12,000.00, mgmt_fee_last_year 9,999.50)"
+    )
+
+
 # --- parameter changes ----------------------------------------------------------------------
 
 

@@ -36,7 +36,12 @@ def assign_tiers(features: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     for tier_id, rule in policy.tiers.items():
         if not rule.bounds:
             holds = np.ones(n, dtype=bool)
-            why = pd.Series(f"{tier_id}: no other tier applies", index=features.index)
+            figures = [shown[c] for c in sorted(shown)]
+            why = pd.Series(
+                [f"{tier_id}: no other tier applies (" + ", ".join(row) + ")"
+                 for row in zip(*(f.tolist() for f in figures), strict=True)]
+                if figures else f"{tier_id}: no other tier applies",
+                index=features.index, dtype="object")
         else:
             holds, why = _rule_holds(features, shown, tier_id, rule.bounds, rule.match)
         take = undecided & holds
