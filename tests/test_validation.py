@@ -200,3 +200,18 @@ def test_quarantine_sets_bad_rows_aside_and_keeps_the_rest():
     assert clean["daily_assets"].index.tolist() == [2]
     assert sorted(zip(held["table"], held["row"], held["client_id"], strict=True)) == [
         ("clients", 4, "C3"), ("daily_assets", 3, "C1")]
+
+
+def test_impossible_calendar_days_are_not_dates_and_common_forms_are():
+    assets = raw([
+        dict(client_id="C1", date="2026-02-30", total_assets="1"),   # no 30 February
+        dict(client_id="C1", date="2025-02-29", total_assets="1"),   # 2025 is no leap year
+        dict(client_id="C1", date="2024-02-29", total_assets="1"),   # 2024 is
+        dict(client_id="C1", date="2026/03/04", total_assets="1"),   # as Excel may write it
+        dict(client_id="C2", date="20260305", total_assets="1"),
+    ])
+    typed, problems = validation.validate({"clients": clients(), "daily_assets": assets})
+    assert problems[["row", "column", "value"]].values.tolist() == [
+        [2, "date", "2026-02-30"], [3, "date", "2025-02-29"]]
+    assert typed["daily_assets"]["date"].iloc[2:].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-02-29", "2026-03-04", "2026-03-05"]
