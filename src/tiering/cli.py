@@ -103,7 +103,7 @@ def validate(ctx, data, params_path, as_of, report):
         params = load_parameters(params_path, as_of)
         for warning in params.warnings():
             click.echo(f"Parameter warning: {warning}", err=True)
-        return validate_job(data, params_path, as_of, report)
+        return validate_job(data, params, report)
 
     problems = _run(ctx, job)
     if problems.empty:

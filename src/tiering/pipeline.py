@@ -207,10 +207,8 @@ def classify_job(
     return manifest
 
 
-def validate_job(data: Path, params_path: Path | None, as_of: date | None,
-                 report: Path | None) -> pd.DataFrame:
+def validate_job(data: Path, params: Parameters | None, report: Path | None) -> pd.DataFrame:
     """`tiering validate`: every problem, also written to `report` as CSV when asked."""
-    params = load_parameters(params_path, as_of) if params_path else None
     try:
         inputs = load_inputs(data)
         _, problems = check_inputs(inputs, params)
