@@ -19,6 +19,7 @@ from tiering.sample import (
     generate_sample,
     write_sample,
 )
+from tiering.sample.people import Clients, id_check_characters, id_numbers
 from tiering.schemas import TABLES, columns, pattern_columns
 
 PARAMS = Path(__file__).resolve().parents[1] / "params"
@@ -357,6 +358,60 @@ def test_visits_are_by_the_clients_manager_on_working_days(sample):
     assert (v["visit_date"].dt.day_of_week < 5).all()
     assert set(v["visit_type"]) == {"in_person", "phone", "online", "event"}
     assert v["visit_date"].min() >= REF - pd.Timedelta(days=364)
+
+
+
+# --------------------------------------------------------------------------- ID numbers
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+REGION_PREFIX = {"北京": "1101", "上海": "3101", "深圳": "4403", "广州": "4401", "杭州": "3301"}
+
+
+def check_character(body: str) -> str:
+    """GB 11643-1999: the weighted sum of the 17 digits, mod 11, picks the character."""
+    return "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
+
+
+@pytest.mark.parametrize(("body", "check"), [
+    # the standard's example 11010519491231002X:
+    #   digits   1 1  0 1 0  5 1 9  4  9 1  2  3 1 0 0 2
+    #   weights  7 9 10 5 8  4 2 1  6  3 7  9 10 5 8 4 2
+    #   products 7 9  0 5 0 20 2 9 24 27 7 18 30 5 0 0 4 = 167 = 15 * 11 + 2 -> "X"
+    ("11010519491231002", "X"),
+    # 440524188001010014: 28+36+0+25+16+16+2+8+48+0+0+9+0+5+0+0+2 = 195 = 17 * 11 + 8 -> "4"
+    ("44052418800101001", "4"),
+])
+def test_id_check_character_of_known_examples(body, check):
+    assert id_check_characters(np.array([int(body)]))[0] == check
+    assert check_character(body) == check
+
+
+def test_individuals_have_valid_resident_id_numbers_and_institutions_none(sample):
+    cl = sample["clients"]
+    individual = cl["client_type"] == "individual"
+    assert cl.loc[~individual, "id_number"].isna().all()
+    ids = cl.loc[individual, "id_number"]
+    assert ids.notna().all() and ids.is_unique
+    assert ids.str.fullmatch(r"\d{17}[\dX]").all()
+    assert all(number[17] == check_character(number[:17]) for number in ids)
+    born = pd.to_datetime(ids.str[6:14], format="%Y%m%d")
+    assert (born == cl.loc[individual, "birth_date"]).all()
+    assert (ids.str[:4] == cl.loc[individual, "branch"].map(REGION_PREFIX)).all()
+    sequence = ids.str[14:17].astype(int)
+    assert sequence.between(1, 999).all()
+    assert 0.4 < (sequence % 2).mean() < 0.6  # odd for men, even for women
+
+
+def test_id_numbers_stay_unique_when_many_share_a_birth_date_and_branch():
+    n = 3000  # about 300 of each sex per district code: sequences must be moved on
+    rng = np.random.default_rng(1)
+    ones = np.ones(n)
+    same = Clients(n, np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), ones, ones,
+                   ones.astype(bool), ones, np.full(n, 3652), ones, ones.astype(bool))
+    ids = id_numbers(rng, same)
+    assert ids.is_unique
+    assert (ids.str[6:14] == "19800101").all()
+    assert all(number[17] == check_character(number[:17]) for number in ids)
 
 
 # --------------------------------------------------------------------------- risk

@@ -44,6 +44,7 @@ class Clients(_Input):
     manager_id: Series[str] | None = pa.Field(nullable=True)
     investor_type: Series[str] | None = pa.Field(nullable=True, isin=INVESTOR_TYPES)
     phone: Series[str] | None = pa.Field(nullable=True)
+    id_number: Series[str] | None = pa.Field(nullable=True)
     email: Series[str] | None = pa.Field(nullable=True)
     recorded_category: Series[str] | None = pa.Field(nullable=True)
 
