@@ -10,19 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from tiering import cycle as cycles
 from tiering import features, questionnaire, tiers
 from tiering.params import Parameters
+from tiering.schemas import Classification, Excluded, output_columns
 
-CLASSIFICATION_COLUMNS = [
-    "client_id", "as_of", "cycle", "level", "level_label", "tier", "tier_label", "category",
-    "category_label", "class_code", "class_label", "avg_assets_last_year", "avg_assets_ytd",
-    "mgmt_fee_last_year", "computed_level", "previous_level", "change", "override",
-    "assessment_date", "assessment_expired", "score", "lowest_category", "reasons",
-]
-EXCLUDED_COLUMNS = ["client_id", "reason"]
+CLASSIFICATION_COLUMNS = output_columns(Classification)
+EXCLUDED_COLUMNS = output_columns(Excluded)
 
 
 @dataclass(frozen=True)
@@ -30,6 +27,10 @@ class Rating:
     classification: pd.DataFrame
     excluded: pd.DataFrame
     findings: pd.DataFrame
+    base_level: np.ndarray  # the level by rules and cycle, before overrides, row for row
+
+    def for_history(self) -> pd.DataFrame:
+        return self.classification.assign(base_level=self.base_level)
 
 
 def rate(
@@ -79,9 +80,12 @@ def rate(
     rated["reasons"] = _reasons(rated, findings)
     rated["as_of"] = pd.Timestamp(as_of)
     rated["cycle"] = cycle
-    classification = rated[CLASSIFICATION_COLUMNS + ["base_level"]].sort_values(
+    classification = rated[CLASSIFICATION_COLUMNS].sort_values(
         "client_id", kind="mergesort").reset_index(drop=True)
-    return Rating(classification, excluded, findings)
+    Classification.validate(classification)  # the output contract (SPEC 4) holds
+    Excluded.validate(excluded)
+    base = rated.set_index("client_id")["base_level"].reindex(classification["client_id"])
+    return Rating(classification, excluded, findings, base.to_numpy())
 
 
 def split_scope(

@@ -187,7 +187,7 @@ def classify_job(
         "timings_seconds": timer.steps,
     }
     with staged_output(out) as stage:
-        table = rating.classification.drop(columns=["base_level"])
+        table = rating.classification.copy()
         table["score"] = table["score"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
         write_csv(table, stage / "classification.csv", sort_by=["client_id"])
         write_csv(rating.excluded, stage / "excluded.csv", sort_by=["client_id"])
@@ -201,7 +201,7 @@ def classify_job(
         write_json(manifest, stage / "manifest.json")
         # last inside the stage: if recording fails, no output is moved into place
         if cycle != "adhoc":
-            history.record(cycle, as_of, rating.classification,
+            history.record(cycle, as_of, rating.for_history(),
                            {"params_version": params.policy.version,
                             "params_hash": params.hash})
     return manifest

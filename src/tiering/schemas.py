@@ -223,14 +223,17 @@ def _kind(dtype: object) -> str:
 
 
 class Classification(pa.DataFrameModel):
-    """classification.csv (SPEC 4): one row per client in scope."""
+    """classification.csv (SPEC 4): one row per client in scope, columns in this order."""
 
     client_id: Series[str] = pa.Field(unique=True)
     as_of: Series[pa.DateTime]
     cycle: Series[str] = pa.Field(isin=("annual", "quarterly", "monthly", "adhoc"))
     level: Series[str]
+    level_label: Series[str]
     tier: Series[str]
+    tier_label: Series[str]
     category: Series[str]
+    category_label: Series[str]
     class_code: Series[str]
     class_label: Series[str]
     avg_assets_last_year: Series[float] = pa.Field(ge=0)
@@ -238,14 +241,31 @@ class Classification(pa.DataFrameModel):
     mgmt_fee_last_year: Series[float]
     computed_level: Series[str]
     previous_level: Series[str] = pa.Field(nullable=True)
-    change: Series[str] = pa.Field(
-        isin=("new", "upgrade", "downgrade", "held", "unchanged")
-    )
+    change: Series[str] = pa.Field(isin=("new", "upgrade", "downgrade", "held", "unchanged"))
     override: Series[bool]
     assessment_date: Series[pa.DateTime] = pa.Field(nullable=True)
     assessment_expired: Series[bool]
-    reasons: Series[str]
+    score: Series[float] = pa.Field(nullable=True)
+    lowest_category: Series[bool]
+    reasons: Series[str] = pa.Field(str_length={"min_value": 1})
 
     class Config:
-        strict = False
+        strict = True
         coerce = True
+        ordered = True
+
+
+class Excluded(pa.DataFrameModel):
+    """excluded.csv (SPEC 4): every client not in classification.csv, with the reason."""
+
+    client_id: Series[str] = pa.Field(unique=True)
+    reason: Series[str] = pa.Field(str_length={"min_value": 1})
+
+    class Config:
+        strict = True
+        ordered = True
+
+
+def output_columns(model: type[pa.DataFrameModel]) -> list[str]:
+    """The columns of an output table, in order."""
+    return list(model.to_schema().columns)
