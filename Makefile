@@ -16,7 +16,7 @@ sample: setup  ## Write the 2,000-client sample data set to data/
 	.venv/bin/tiering sample --out data
 
 demo: sample  ## Set up, generate the sample and rate it as of 2026-09-30 (the README's first command)
-	.venv/bin/tiering classify --data data --as-of 2026-09-30 --cycle quarterly --out outputs/2026Q3 --history outputs/history.sqlite
+	.venv/bin/tiering classify --data data --as-of 2026-09-30 --cycle quarterly --out outputs/2026Q3
 
 test:  ## Run the whole test suite (what CI runs)
 	$(PY) -m ruff check src tests bench

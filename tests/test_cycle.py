@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tiering.cycle import apply_cycle, apply_overrides, change_kind
+from tiering.cycle import apply_cycle, apply_overrides, change_kind, period_label
 from tiering.params import load_parameters
 
 PARAMS = Path(__file__).parents[1] / "params"
@@ -443,3 +443,14 @@ def test_monthly_rating_never_lowers_a_level(rows):
     for cid, (_, prev, _) in zip(ids, rows, strict=True):
         if prev is not None:
             assert RANK[out.loc[cid, "level"]] >= RANK[prev]
+
+
+@pytest.mark.parametrize(("cycle", "as_of", "label"), [
+    ("quarterly", date(2026, 9, 30), "2026Q3"),
+    ("annual", date(2026, 12, 31), "2026Q4"),
+    ("quarterly", date(2026, 3, 31), "2026Q1"),
+    ("monthly", date(2026, 10, 31), "2026-10"),
+    ("adhoc", date(2026, 11, 15), "adhoc-2026-11-15"),
+])
+def test_period_label_names_the_output_folder(cycle, as_of, label):
+    assert period_label(cycle, as_of) == label

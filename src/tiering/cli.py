@@ -46,22 +46,24 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--cycle", type=click.Choice(["annual", "quarterly", "monthly", "adhoc"]),
               required=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output folder [default: outputs/<cycle>-<as-of>].")
+              help="Output folder [default: outputs/<period>, e.g. outputs/2026Q3].")
 @click.option("--params", "params_path", type=click.Path(path_type=Path),
               default=Path("params"), show_default=True,
               help="A policy file, or a folder: the version in force at the as-of date.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override one parameter for this run (repeatable).")
-@click.option("--history", "history_path", type=click.Path(path_type=Path), default=None,
-              help="Rating history store [default: history.sqlite beside the output folder].")
+@click.option("--history", "history_path", type=click.Path(path_type=Path),
+              default=Path("outputs/history.sqlite"), show_default=True,
+              help="The official rating history (SQLite).")
 @click.option("--quarantine", is_flag=True,
               help="Set bad rows aside in quarantine.csv and go on.")
 @click.pass_context
 def classify(ctx, data, as_of, cycle, out, params_path, sets, history_path, quarantine):
     """Rate every client: classification.csv, excluded.csv, findings.csv, manifest.json."""
+    from tiering.cycle import period_label
     from tiering.pipeline import classify_job
 
-    out = out or Path("outputs") / f"{cycle}-{as_of.isoformat()}"
+    out = out or Path("outputs") / period_label(cycle, as_of)
     manifest = _run(ctx, lambda: classify_job(
         data=data, as_of=as_of, cycle=cycle, out=out, params_path=params_path, sets=sets,
         history_path=history_path, quarantine=quarantine))

@@ -23,6 +23,16 @@ from tiering.params import Policy
 CYCLES = ("annual", "quarterly", "monthly", "adhoc")
 
 
+def period_label(cycle: str, as_of: date) -> str:
+    """The name of a run's period: 2026Q3 (quarterly and annual), 2026-10 (monthly), or
+    adhoc-2026-11-15 (ad hoc). Output folders are named by it (outputs/2026Q3/)."""
+    if cycle in ("annual", "quarterly"):
+        return f"{as_of.year}Q{(as_of.month - 1) // 3 + 1}"
+    if cycle == "monthly":
+        return f"{as_of.year}-{as_of.month:02d}"
+    return f"adhoc-{as_of.isoformat()}"
+
+
 def apply_cycle(
     rated: pd.DataFrame,
     in_force: pd.DataFrame,

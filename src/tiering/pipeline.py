@@ -112,7 +112,7 @@ def classify_job(
     out: Path,
     params_path: Path,
     sets: Sequence[str] = (),
-    history_path: Path | None = None,
+    history_path: Path,
     quarantine: bool = False,
 ) -> dict:
     """`tiering classify`: returns the manifest written to `out/manifest.json`."""
@@ -142,7 +142,7 @@ def classify_job(
     t = timer.lap("validate", t)
     tables, left_out = leave_out_future(typed, as_of)
 
-    history = History(history_path or out.parent / "history.sqlite")
+    history = History(history_path)
     in_force = history.in_force(as_of)
     last_annual = history.last_annual(as_of)
     rating = classify.rate(tables, params, as_of=as_of, cycle=cycle, in_force=in_force,
