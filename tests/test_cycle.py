@@ -16,7 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tiering.cycle import apply_cycle, apply_overrides, change_kind, period_label
+from tiering.cycle import (
+    apply_cycle,
+    apply_overrides,
+    change_kind,
+    parse_period,
+    period_label,
+)
 from tiering.params import load_parameters
 
 PARAMS = Path(__file__).parents[1] / "params"
@@ -454,3 +460,22 @@ def test_monthly_rating_never_lowers_a_level(rows):
 ])
 def test_period_label_names_the_output_folder(cycle, as_of, label):
     assert period_label(cycle, as_of) == label
+
+
+@pytest.mark.parametrize(("period", "cycle", "as_of"), [
+    ("2026Q3", "quarterly", date(2026, 9, 30)),
+    ("2026Q1", "quarterly", date(2026, 3, 31)),
+    ("2026Q4", "annual", date(2026, 12, 31)),
+    ("2026-10", "monthly", date(2026, 10, 31)),
+    ("2024-02", "monthly", date(2024, 2, 29)),
+    ("2026-02", "monthly", date(2026, 2, 28)),
+])
+def test_parse_period_gives_the_cycle_and_its_as_of_date(period, cycle, as_of):
+    assert parse_period(period) == (cycle, as_of)
+    assert period_label(cycle, as_of) == period
+
+
+@pytest.mark.parametrize("period", ["2026Q5", "2026-13", "26Q3", "2026q3x", ""])
+def test_parse_period_refuses_what_is_not_a_period(period):
+    with pytest.raises(ValueError, match="not a period"):
+        parse_period(period)

@@ -20,6 +20,8 @@ def test_environment_yml_pins_the_same_ranges_as_pyproject():
     wanted = project["dependencies"] + project["optional-dependencies"]["test"]
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    conda += [d for group in env["dependencies"] if isinstance(group, dict)
+              for d in group.get("pip", []) if not d.startswith("-e")]
     by_name = {_name(d): d.replace(" ", "") for d in conda}
     for requirement in wanted:
         assert by_name.get(_name(requirement)) == requirement.replace(" ", ""), requirement

@@ -1,4 +1,4 @@
-"""The command line: `tiering classify | validate | sample`.
+"""The command line: `tiering run | classify | verify | validate | sample`.
 
 Exit status 0 on success; 2 with a readable message on bad input or parameters; no traceback
 reaches the user unless `--debug` is given.
@@ -57,8 +57,11 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="The official rating history (SQLite).")
 @click.option("--quarantine", is_flag=True,
               help="Set bad rows aside in quarantine.csv and go on.")
+@click.option("--run-date", callback=_as_date, default=None,
+              help="The day of the run, to say whether the due date was met [default: today].")
 @click.pass_context
-def classify(ctx, data, as_of, cycle, out, params_path, sets, history_path, quarantine):
+def classify(ctx, data, as_of, cycle, out, params_path, sets, history_path, quarantine,
+             run_date):
     """Rate every client: classification.csv, excluded.csv, findings.csv, manifest.json."""
     from tiering.cycle import period_label
     from tiering.pipeline import classify_job
@@ -66,7 +69,7 @@ def classify(ctx, data, as_of, cycle, out, params_path, sets, history_path, quar
     out = out or Path("outputs") / period_label(cycle, as_of)
     manifest = _run(ctx, lambda: classify_job(
         data=data, as_of=as_of, cycle=cycle, out=out, params_path=params_path, sets=sets,
-        history_path=history_path, quarantine=quarantine))
+        history_path=history_path, quarantine=quarantine, run_date=run_date or date.today()))
     rows = manifest["rows"]
     click.echo(f"{cycle} rating as of {as_of}: {rows['classified']} clients classified, "
                f"{rows['excluded']} excluded, {rows['findings']} consistency findings.")
@@ -83,6 +86,75 @@ def classify(ctx, data, as_of, cycle, out, params_path, sets, history_path, quar
                      "; estimated: add the official arrangement to params/calendar-extra.yaml")
         click.echo(f"Due by {manifest['due_date']} (Chinese working-day calendar{estimated}).")
     click.echo(f"Written to {out}/")
+
+
+@main.command()
+@click.option("--period", required=True, help="2026Q3 (a quarter; 2026Q4 is the annual "
+              "rating) or 2026-10 (a month).")
+@click.option("--data", "data", type=click.Path(path_type=Path), default=Path("data"),
+              show_default=True, help="Folder holding the input tables.")
+@click.option("--params", "params_path", type=click.Path(path_type=Path),
+              default=Path("params"), show_default=True)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override one parameter for this run (repeatable).")
+@click.option("--out", "out_root", type=click.Path(path_type=Path), default=Path("outputs"),
+              show_default=True, help="The run goes to <out>/<period>/.")
+@click.option("--history", "history_path", type=click.Path(path_type=Path),
+              default=Path("outputs/history.sqlite"), show_default=True)
+@click.option("--notebooks", "notebook_dir", type=click.Path(path_type=Path),
+              default=Path("notebooks"), show_default=True,
+              help="The report notebooks (NN-name.ipynb).")
+@click.option("--run-date", callback=_as_date, default=None,
+              help="The day of the run, to say whether the due date was met [default: today].")
+@click.option("--force", is_flag=True, help="Replace an existing run of the same period.")
+@click.option("--quarantine", is_flag=True, help="Set bad rows aside and go on.")
+@click.pass_context
+def run(ctx, period, data, params_path, sets, out_root, history_path, notebook_dir, run_date,
+        force, quarantine):
+    """The whole job: rate, execute every report, render HTML, write index and manifest."""
+    import time as _time
+
+    from tiering.publish import run_job
+
+    start = _time.perf_counter()
+
+    def progress(message: str) -> None:
+        click.echo(f"[{_time.perf_counter() - start:6.1f}s] {message}")
+
+    out, manifest = _run(ctx, lambda: run_job(
+        period=period, data=data, params_path=params_path, sets=sets, out_root=out_root,
+        history_path=history_path, notebook_dir=notebook_dir,
+        run_date=run_date or date.today(), force=force, quarantine=quarantine,
+        progress=progress))
+    due = manifest["due_date"]
+    met = {True: "met", False: "MISSED", None: "n/a"}[manifest["due_met"]]
+    click.echo(f"{manifest['cycle']} rating {manifest['period']}: "
+               f"{manifest['rows']['classified']} clients; due {due} ({met}).")
+    click.echo(f"Open {out / 'index.html'}")
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--data", "data", type=click.Path(path_type=Path), default=None,
+              help="The input folder [default: the one the run recorded].")
+@click.option("--params", "params_path", type=click.Path(path_type=Path),
+              default=Path("params"), show_default=True)
+@click.option("--history", "history_path", type=click.Path(path_type=Path),
+              default=Path("outputs/history.sqlite"), show_default=True)
+@click.pass_context
+def verify(ctx, out, data, params_path, history_path):
+    """Check a run: its input hashes, and its tables re-computed byte for byte."""
+    from tiering.publish import verify_job
+
+    problems = _run(ctx, lambda: verify_job(out, data=data, params_path=params_path,
+                                            history_path=history_path))
+    if problems:
+        click.echo(f"{out}: NOT verified:", err=True)
+        for line in problems:
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    click.echo(f"{out}: verified — the inputs are unchanged and the tables re-compute "
+               "identically.")
 
 
 @main.command()

@@ -13,6 +13,8 @@ override), so an override that ends does not linger. Level overrides apply after
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import date
 
 import numpy as np
@@ -31,6 +33,25 @@ def period_label(cycle: str, as_of: date) -> str:
     if cycle == "monthly":
         return f"{as_of.year}-{as_of.month:02d}"
     return f"adhoc-{as_of.isoformat()}"
+
+
+def parse_period(text: str) -> tuple[str, date]:
+    """The cycle and as-of date of a period: 2026Q3 is the quarterly rating as of 30 September,
+    2026Q4 the annual rating as of 31 December, 2026-10 the monthly rating as of 31 October."""
+    found = re.fullmatch(r"(\d{4})(?:Q([1-4])|-(\d{2}))", text.strip())
+    if not found or (found[3] and not 1 <= int(found[3]) <= 12):
+        raise ValueError(f"{text!r} is not a period: write 2026Q3 (a quarter; 2026Q4 is the "
+                         "annual rating) or 2026-10 (a month)")
+    year = int(found[1])
+    if found[2]:
+        quarter = int(found[2])
+        end_month = quarter * 3
+        cycle = "annual" if quarter == 4 else "quarterly"
+    else:
+        end_month = int(found[3])
+        cycle = "monthly"
+    last_day = calendar.monthrange(year, end_month)[1]
+    return cycle, date(year, end_month, last_day)
 
 
 def apply_cycle(
@@ -103,19 +124,9 @@ def apply_overrides(
     out["level"] = out["base_level"]
     out["override"] = False
     out["override_note"] = ""
-    if overrides is None or overrides.empty:
-        return out
-    day = pd.Timestamp(as_of)
-    active = overrides[
-        (overrides["field"] == "level")
-        & (overrides["effective_from"] <= day)
-        & (overrides["effective_to"].isna() | (overrides["effective_to"] >= day)
-           if "effective_to" in overrides else True)
-    ]
+    active = active_overrides(overrides, as_of).set_index("client_id")
     if active.empty:
         return out
-    active = active.sort_values(["client_id", "effective_from"], kind="mergesort")
-    active = active.drop_duplicates("client_id", keep="last").set_index("client_id")
     hit = out["client_id"].isin(active.index)
     ov = active.reindex(out.loc[hit, "client_id"])
     until = (ov["effective_to"].dt.strftime("%Y-%m-%d").fillna("open")
@@ -128,6 +139,26 @@ def apply_overrides(
         + " to " + until
     ).to_numpy()
     return out
+
+
+OVERRIDE_COLUMNS = ["client_id", "value", "reason", "approved_by", "effective_from",
+                    "effective_to"]
+
+
+def active_overrides(overrides: pd.DataFrame | None, as_of: date) -> pd.DataFrame:
+    """The level overrides in effect at `as_of`, one per client (validation refuses overlaps)."""
+    if overrides is None or overrides.empty:
+        return pd.DataFrame(columns=OVERRIDE_COLUMNS)
+    frame = overrides if "effective_to" in overrides else overrides.assign(effective_to=pd.NaT)
+    day = pd.Timestamp(as_of)
+    active = frame[
+        (frame["field"] == "level")
+        & (frame["effective_from"] <= day)
+        & (frame["effective_to"].isna() | (frame["effective_to"] >= day))
+    ]
+    active = active.sort_values(["client_id", "effective_from"], kind="mergesort")
+    return active.drop_duplicates("client_id", keep="last")[OVERRIDE_COLUMNS].reset_index(
+        drop=True)
 
 
 def change_kind(frame: pd.DataFrame, policy: Policy) -> pd.Series:

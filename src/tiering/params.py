@@ -140,6 +140,11 @@ class CalendarParams(_Frozen):
     extra_years: str | None = None
 
 
+class ReportParams(_Frozen):
+    mask_csv: bool = False  # mask names, phone and ID numbers in the CSV tables too
+    list_cap: int = Field(default=500, ge=10)  # rows shown in an HTML list; the rest in CSV
+
+
 class Policy(_Frozen):
     version: str
     effective_from: date
@@ -150,6 +155,7 @@ class Policy(_Frozen):
     daily_average: DailyAverageParams = DailyAverageParams()
     cycle: CycleParams
     calendar: CalendarParams = CalendarParams()
+    reports: ReportParams = ReportParams()
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

@@ -19,8 +19,10 @@ import pandas as pd
 
 import tiering
 from tiering import calendar, classify, validation
+from tiering.cycle import active_overrides, period_label
 from tiering.history import History
 from tiering.loading import InputFileError, file_sha256, find_table, read_table
+from tiering.masking import mask_frame
 from tiering.params import Parameters, load_parameters
 from tiering.schemas import TABLES
 from tiering.writing import staged_output, write_csv, write_json
@@ -104,18 +106,33 @@ def leave_out_future(
     return kept, counts
 
 
-def classify_job(
+@dataclass
+class RatedRun:
+    """Everything one rating produced, before anything is written."""
+
+    as_of: date
+    cycle: str
+    params: Parameters
+    rating: classify.Rating
+    overrides_applied: pd.DataFrame
+    quarantined: pd.DataFrame | None  # None: no --quarantine
+    manifest: dict
+    timer: Timer
+
+
+def rate_run(
     *,
     data: Path,
     as_of: date,
     cycle: str,
-    out: Path,
     params_path: Path,
     sets: Sequence[str] = (),
-    history_path: Path,
+    history: History,
     quarantine: bool = False,
-) -> dict:
-    """`tiering classify`: returns the manifest written to `out/manifest.json`."""
+    run_date: date | None = None,
+) -> RatedRun:
+    """Load, check and rate; nothing is written. `run_date` (the day of the run, from the
+    shell) says whether the cycle's due date was met."""
     timer = Timer()
     t0 = time.perf_counter()
     wrong_day = calendar.period_end_ok(cycle, as_of)
@@ -129,10 +146,9 @@ def classify_job(
     blocking = validation.blocking(problems)
     if not problems.empty and (not quarantine or not blocking.empty):
         raise InvalidInput(blocking if quarantine else problems)
-    set_aside_rows = validation.problems_frame()
     set_aside: dict[str, str] = {}
+    typed, set_aside_rows = validation.quarantine(typed, problems)
     if not problems.empty:
-        typed, set_aside_rows = validation.quarantine(typed, problems)
         kept = typed["clients"]["client_id"]
         bad_clients = set_aside_rows[(set_aside_rows["table"] == "clients")
                                      & ~set_aside_rows["client_id"].isin(kept)]
@@ -142,23 +158,29 @@ def classify_job(
     t = timer.lap("validate", t)
     tables, left_out = leave_out_future(typed, as_of)
 
-    history = History(history_path)
     in_force = history.in_force(as_of)
     last_annual = history.last_annual(as_of)
     rating = classify.rate(tables, params, as_of=as_of, cycle=cycle, in_force=in_force,
                            last_annual=last_annual, set_aside=set_aside)
-    t = timer.lap("rate", t)
+    timer.lap("rate", t)
     _check_every_client(tables["clients"], rating, set_aside)
+    applied = active_overrides(tables.get("overrides"), as_of)
+    applied = applied[applied["client_id"].isin(rating.classification["client_id"])].rename(
+        columns={"value": "level"})
 
     due = calendar.due_date(cycle, as_of, params.calendar, params.policy.cycle.due_working_days)
     manifest = {
         "tiering_version": tiering.__version__,
         "code_version": _code_version(),
+        "period": period_label(cycle, as_of),
         "as_of": as_of.isoformat(),
         "cycle": cycle,
         "due_date": due.isoformat() if due else None,
         "calendar_official": (params.calendar.is_official(due.year) if due else None),
+        "run_date": run_date.isoformat() if run_date else None,
+        "due_met": (run_date <= due) if (due and run_date) else None,
         "official": cycle != "adhoc",
+        "data_dir": str(data),
         "parameters": {
             "file": params.source,
             "version": params.policy.version,
@@ -186,25 +208,62 @@ def classify_job(
         "history": None if cycle == "adhoc" else "recorded",
         "timings_seconds": timer.steps,
     }
+    return RatedRun(as_of, cycle, params, rating, applied.reset_index(drop=True),
+                    set_aside_rows if quarantine else None, manifest, timer)
+
+
+def write_tables(run: RatedRun, folder: Path, *, mask: bool = False) -> list[str]:
+    """The run's CSV tables (UTF-8 with BOM, sorted, stable formats); returns the file names.
+
+    `mask` masks names, phone numbers, ID numbers and e-mails in every table that has them.
+    """
+    table = run.rating.classification.copy()
+    table["score"] = table["score"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
+    tables = {
+        "classification.csv": (table, ["client_id"], "%.2f"),
+        "excluded.csv": (run.rating.excluded, ["client_id"], "%.2f"),
+        "findings.csv": (run.rating.findings, ["client_id", "table", "row", "finding"], "%.0f"),
+        "overrides_applied.csv": (run.overrides_applied, ["client_id"], "%.2f"),
+    }
+    if run.quarantined is not None:
+        tables["quarantine.csv"] = (run.quarantined, ["table", "row", "column"], "%.0f")
+    for name, (frame, order, number) in tables.items():
+        write_csv(mask_frame(frame, enabled=mask), folder / name, sort_by=order,
+                  float_format=number)
+    return list(tables)
+
+
+def record(run: RatedRun, history: History) -> None:
+    """Write an official run to the rating history (never an ad hoc one)."""
+    if run.cycle != "adhoc":
+        history.record(run.cycle, run.as_of, run.rating.for_history(),
+                       {"params_version": run.params.policy.version,
+                        "params_hash": run.params.hash})
+
+
+def classify_job(
+    *,
+    data: Path,
+    as_of: date,
+    cycle: str,
+    out: Path,
+    params_path: Path,
+    sets: Sequence[str] = (),
+    history_path: Path,
+    quarantine: bool = False,
+    run_date: date | None = None,
+) -> dict:
+    """`tiering classify`: returns the manifest written to `out/manifest.json`."""
+    history = History(history_path)
+    run = rate_run(data=data, as_of=as_of, cycle=cycle, params_path=params_path, sets=sets,
+                   history=history, quarantine=quarantine, run_date=run_date)
+    t = time.perf_counter()
     with staged_output(out) as stage:
-        table = rating.classification.copy()
-        table["score"] = table["score"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
-        write_csv(table, stage / "classification.csv", sort_by=["client_id"])
-        write_csv(rating.excluded, stage / "excluded.csv", sort_by=["client_id"])
-        write_csv(rating.findings, stage / "findings.csv",
-                  sort_by=["client_id", "table", "row", "finding"], float_format="%.0f")
-        if quarantine:
-            write_csv(set_aside_rows, stage / "quarantine.csv", sort_by=["table", "row", "column"],
-                      float_format="%.0f")
-        timer.lap("write", t)
-        manifest["timings_seconds"] = timer.steps
-        write_json(manifest, stage / "manifest.json")
-        # last inside the stage: if recording fails, no output is moved into place
-        if cycle != "adhoc":
-            history.record(cycle, as_of, rating.for_history(),
-                           {"params_version": params.policy.version,
-                            "params_hash": params.hash})
-    return manifest
+        write_tables(run, stage, mask=run.params.policy.reports.mask_csv)
+        run.timer.lap("write", t)
+        write_json(run.manifest, stage / "manifest.json")
+        record(run, history)  # last inside the stage: if it fails, no output is moved
+    return run.manifest
 
 
 def validate_job(data: Path, params: Parameters | None, report: Path | None) -> pd.DataFrame:

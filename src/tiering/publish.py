@@ -1,0 +1,248 @@
+"""The quarterly job, `tiering run`: rate, execute every report notebook, render, publish.
+
+The run is built in a staging folder beside its destination and moved into place only when
+every step succeeded. A failure leaves the previous output untouched, keeps the failed executed
+notebook in `<out>/.failed/<period>/` for inspection, and says what failed in one paragraph.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from tiering import notebooks, site
+from tiering.cycle import parse_period, period_label
+from tiering.history import History
+from tiering.loading import file_sha256, find_table
+from tiering.masking import mask_frame
+from tiering.pipeline import RunError, rate_run, record, write_tables
+from tiering.workbook import write_workbook
+from tiering.writing import write_json
+
+Progress = Callable[[str], None]
+FILE_TITLES = {
+    "classification.csv": "分类分级结果 (classification)",
+    "excluded.csv": "未纳入客户及原因 (excluded clients)",
+    "findings.csv": "一致性问题 (consistency findings)",
+    "overrides_applied.csv": "特别调整 (level overrides in effect)",
+    "quarantine.csv": "隔离的数据行 (quarantined rows)",
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    notebook: Path
+    title: str
+
+    @property
+    def name(self) -> str:
+        return self.notebook.stem
+
+
+def find_reports(folder: Path) -> list[Report]:
+    """Every report notebook (NN-name.ipynb), in order; the title is its first heading."""
+    if not folder.is_dir():
+        raise RunError(f"notebook folder not found: {folder}")
+    found = []
+    for path in sorted(folder.glob("[0-9][0-9]-*.ipynb")):
+        found.append(Report(path, _title(path)))
+    if not found:
+        raise RunError(f"no report notebooks (NN-name.ipynb) in {folder}")
+    return found
+
+
+def run_job(
+    *,
+    period: str,
+    data: Path,
+    params_path: Path,
+    sets: Sequence[str] = (),
+    out_root: Path,
+    history_path: Path,
+    notebook_dir: Path,
+    run_date: date,
+    force: bool = False,
+    quarantine: bool = False,
+    progress: Progress = lambda _msg: None,
+) -> tuple[Path, dict]:
+    """Build `out_root/<period>/`; returns the folder and its manifest."""
+    try:
+        cycle, as_of = parse_period(period)
+    except ValueError as err:
+        raise RunError(str(err)) from None
+    out = out_root / period_label(cycle, as_of)
+    if out.exists() and not force:
+        raise RunError(f"{out} exists: an official run is not overwritten; "
+                       "add --force to replace it")
+    reports = find_reports(notebook_dir)
+    history = History(history_path)
+
+    progress(f"rating the clients ({cycle}, as of {as_of})")
+    run = rate_run(data=data, as_of=as_of, cycle=cycle, params_path=params_path, sets=sets,
+                   history=history, quarantine=quarantine, run_date=run_date)
+    policy = run.params.policy
+    out_root.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".staging-{out.name}-", dir=out_root))
+    stage.chmod(0o755)  # mkdtemp makes it private; the published folder is not
+    try:
+        t = time.perf_counter()
+        files = write_tables(run, stage, mask=policy.reports.mask_csv)
+        workbook = f"tiering_{out.name}.xlsx"
+        write_workbook(stage / workbook, _workbook_sheets(run, policy.reports.mask_csv))
+        files.append(workbook)
+        t = run.timer.lap("write tables", t)
+        write_json(run.manifest, stage / "manifest.json")  # the notebooks read it
+
+        (stage / "reports").mkdir()
+        links = []
+        for report in reports:
+            progress(f"executing {report.notebook.name}")
+            executed = stage / "reports" / report.notebook.name
+            _execute(report, executed, stage, data, out_root, out.name, policy.reports.list_cap)
+            t = run.timer.lap(f"execute {report.name}", t)
+            progress(f"rendering {report.name}.html")
+            html = stage / "reports" / f"{report.name}.html"
+            notebooks.render_html(executed, html, title=f"{report.title} — {out.name}")
+            t = run.timer.lap(f"render {report.name}", t)
+            links.append((report.title, f"reports/{report.name}.html"))
+
+        run.manifest["reports"] = [{"title": title, "html": href} for title, href in links]
+        run.manifest["files"] = sorted(files)
+        progress("writing index.html and manifest.json")
+        site.write_index(stage, run.manifest, links,
+                         [(_file_title(f), f) for f in sorted(files)])
+        run.timer.lap("index", t)
+        run.manifest["timings_seconds"] = run.timer.steps
+        write_json(run.manifest, stage / "manifest.json")
+        record(run, history)
+        _swap_into_place(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    progress(f"done: open {out / 'index.html'}")
+    return out, run.manifest
+
+
+def verify_job(
+    out: Path, *, data: Path | None, params_path: Path, history_path: Path
+) -> list[str]:
+    """Check a published run: input hashes against the data, and the tables re-computed.
+
+    Returns the differences found (empty: verified). Nothing is written to the history.
+    """
+    manifest = _read_manifest(out)
+    data = data or Path(manifest.get("data_dir", ""))
+    problems = []
+    for table, recorded in sorted(manifest["inputs"].items()):
+        path = find_table(data, table)
+        if path is None:
+            problems.append(f"input {table}: {recorded['file']} is missing from {data}")
+        elif file_sha256(path) != recorded["sha256"]:
+            problems.append(f"input {table}: {path.name} has changed since the run "
+                            "(SHA-256 differs)")
+    for table in _tables_present(data):
+        if table not in manifest["inputs"]:
+            problems.append(f"input {table}: present now but not at the time of the run")
+    if problems:
+        return problems
+    as_of = date.fromisoformat(manifest["as_of"])
+    run = rate_run(data=data, as_of=as_of, cycle=manifest["cycle"], params_path=params_path,
+                   sets=manifest["parameters"]["overrides"], history=History(history_path),
+                   quarantine=(out / "quarantine.csv").exists())
+    if run.params.hash != manifest["parameters"]["hash"]:
+        problems.append("parameters: the resolved parameters differ from the run's "
+                        f"(hash {run.params.hash[:12]} now, "
+                        f"{manifest['parameters']['hash'][:12]} then)")
+    with tempfile.TemporaryDirectory() as tmp:
+        names = write_tables(run, Path(tmp), mask=run.params.policy.reports.mask_csv)
+        for name in names:
+            recorded_file = out / name
+            if not recorded_file.exists():
+                problems.append(f"{name}: missing from {out}")
+            elif recorded_file.read_bytes() != (Path(tmp) / name).read_bytes():
+                problems.append(f"{name}: re-computed table differs from the published one")
+    return problems
+
+
+def _execute(report: Report, executed: Path, stage: Path, data: Path, out_root: Path,
+             period: str, cap: int) -> None:
+    # every report notebook declares these in its `parameters` cell
+    parameters = {"run_dir": str(stage.resolve()), "data_dir": str(data.resolve()),
+                  "mask": True, "list_cap": cap}
+    try:
+        notebooks.execute(report.notebook, executed, parameters, cwd=stage)
+    except notebooks.NotebookFailed as err:
+        kept = out_root / ".failed" / period / report.notebook.name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        if err.executed.exists():
+            shutil.copy2(err.executed, kept)
+        raise RunError(f"{err} The executed notebook is kept for inspection: {kept}") from None
+
+
+def _swap_into_place(stage: Path, out: Path) -> None:
+    """Replace `out` by `stage` with two renames; the old output is removed only after."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".old-{out.name}-{stage.name}")
+        out.rename(old)
+    try:
+        stage.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _workbook_sheets(run, mask: bool) -> dict[str, pd.DataFrame]:
+    """The main tables for staff, typed (numbers stay numbers in Excel)."""
+    sheets = {
+        "classification": run.rating.classification,
+        "excluded": run.rating.excluded,
+        "findings": run.rating.findings,
+        "overrides_applied": run.overrides_applied,
+    }
+    if run.quarantined is not None:
+        sheets["quarantine"] = run.quarantined
+    return {name: mask_frame(frame, enabled=mask) for name, frame in sheets.items()}
+
+
+def _file_title(name: str) -> str:
+    if name.endswith(".xlsx"):
+        return "全部主表 Excel 工作簿 (all main tables, Excel)"
+    return FILE_TITLES.get(name, name)
+
+
+def _title(path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def _read_manifest(out: Path) -> dict:
+    import json
+
+    path = out / "manifest.json"
+    if not path.exists():
+        raise RunError(f"{out} is not a run folder: no manifest.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _tables_present(data: Path) -> list[str]:
+    from tiering.schemas import TABLES
+
+    return [name for name in TABLES if find_table(data, name) is not None]
