@@ -15,8 +15,8 @@ setup:  ## Create .venv and install the package with its test tools
 sample: setup  ## Write the 2,000-client sample data set to data/
 	.venv/bin/tiering sample --out data
 
-demo: sample  ## Set up, generate the sample and rate it as of 2026-09-30 (the README's first command)
-	.venv/bin/tiering classify --data data --as-of 2026-09-30 --cycle quarterly --out outputs/2026Q3
+demo: sample  ## Set up, generate the sample and publish 2026Q3: tables, HTML reports, index.html
+	.venv/bin/tiering run --period 2026Q3 --data data --force
 
 test:  ## Run the whole test suite (what CI runs)
 	$(PY) -m ruff check src tests bench
@@ -31,8 +31,9 @@ lint:  ## Lint with ruff
 format:  ## Format with ruff
 	$(PY) -m ruff format src tests bench
 
-bench:  ## Time and peak memory of `tiering classify` on 2,000 and 100,000 clients
+bench:  ## Time and peak memory of `tiering classify` (2,000 and 100,000 clients) and of `tiering run`
 	$(PY) bench/bench_classify.py
+	$(PY) bench/bench_run.py
 
 clean:  ## Remove generated data and outputs (keeps outputs/README.md)
 	rm -rf data outputs/*/ outputs/history.sqlite bench/results

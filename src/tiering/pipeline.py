@@ -56,6 +56,10 @@ class Timer:
         self.steps[name] = round(now - since, 3)
         return now
 
+    def in_order(self) -> list[dict]:
+        """The steps as they ran (a JSON object's keys would be sorted)."""
+        return [{"step": name, "seconds": seconds} for name, seconds in self.steps.items()]
+
 
 def load_inputs(folder: Path) -> Inputs:
     """Every table of SPEC 3 present in `folder` (only `clients` is required)."""
@@ -206,7 +210,7 @@ def rate_run(
         "packages": _versions(),
         "python": platform.python_version(),
         "history": None if cycle == "adhoc" else "recorded",
-        "timings_seconds": timer.steps,
+        "timings_seconds": timer.in_order(),
     }
     return RatedRun(as_of, cycle, params, rating, applied.reset_index(drop=True),
                     set_aside_rows if quarantine else None, manifest, timer)
@@ -261,6 +265,7 @@ def classify_job(
     with staged_output(out) as stage:
         write_tables(run, stage, mask=run.params.policy.reports.mask_csv)
         run.timer.lap("write", t)
+        run.manifest["timings_seconds"] = run.timer.in_order()
         write_json(run.manifest, stage / "manifest.json")
         record(run, history)  # last inside the stage: if it fails, no output is moved
     return run.manifest

@@ -119,7 +119,7 @@ def run_job(
         site.write_index(stage, run.manifest, links,
                          [(_file_title(f), f) for f in sorted(files)])
         run.timer.lap("index", t)
-        run.manifest["timings_seconds"] = run.timer.steps
+        run.manifest["timings_seconds"] = run.timer.in_order()
         write_json(run.manifest, stage / "manifest.json")
         record(run, history)
         _swap_into_place(stage, out)

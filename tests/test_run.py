@@ -1,0 +1,161 @@
+"""`tiering run` end to end on the sample: reports, HTML, index, safety, verify (slow)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from tiering.cli import main
+from tiering.notebooks import external_references
+
+ROOT = Path(__file__).parents[1]
+PARAMS = str(ROOT / "params")
+NOTEBOOKS = ROOT / "notebooks"
+
+pytestmark = pytest.mark.slow
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def run(data: Path, out: Path, *extra: str, notebooks: Path = NOTEBOOKS, period="2026Q3"):
+    return invoke("run", "--period", period, "--data", str(data), "--out", str(out),
+                  "--params", PARAMS, "--history", str(out / "history.sqlite"),
+                  "--notebooks", str(notebooks), "--run-date", "2026-10-09", *extra)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> tuple[Path, Path, object]:
+    base = tmp_path_factory.mktemp("run")
+    data, out = base / "data", base / "outputs"
+    assert invoke("sample", "--out", str(data), "--clients", "300",
+                  "--params", PARAMS).exit_code == 0
+    result = run(data, out)
+    assert result.exit_code == 0, result.output
+    return data, out / "2026Q3", result
+
+
+def test_run_publishes_tables_reports_index_and_manifest(published):
+    _, folder, result = published
+    for name in ("classification.csv", "excluded.csv", "findings.csv", "manifest.json",
+                 "index.html", "tiering_2026Q3.xlsx", "reports/10-classification.html",
+                 "reports/10-classification.ipynb"):
+        assert (folder / name).is_file(), name
+    assert f"Open {folder / 'index.html'}" in result.output
+    assert "executing 10-classification.ipynb" in result.output  # progress per step
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["period"] == "2026Q3" and manifest["cycle"] == "quarterly"
+    # due on the make-up Saturday 10 October; the run date 9 October met it
+    assert manifest["due_date"] == "2026-10-10" and manifest["due_met"] is True
+    assert manifest["reports"] == [{"title": "客户分类分级报告 (Client classification report)",
+                                    "html": "reports/10-classification.html"}]
+    assert not list(folder.parent.glob(".staging-*"))
+
+
+def test_report_html_has_no_code_and_loads_nothing_from_the_network(published):
+    _, folder, _ = published
+    html = (folder / "reports" / "10-classification.html").read_text(encoding="utf-8")
+    assert external_references(html) == []
+    assert "report_tables.load_run" not in html and "display.setup()" not in html
+    assert "级别 × 类别" in html and "客户分类分级报告" in html
+    assert re.search(r'<img[^>]+src="data:image/png;base64,', html)
+    assert "<script src=" not in html
+
+
+def test_executed_notebook_has_no_missing_glyph_warning_and_masks_names(published):
+    data, folder, _ = published
+    nb = nbformat.read(folder / "reports" / "10-classification.ipynb", as_version=4)
+    texts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", ""))
+            texts.extend(str(v) for v in output.get("data", {}).values())
+    joined = "\n".join(texts)
+    assert "missing from font" not in joined.lower() and "findfont" not in joined.lower()
+    assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+    # a name from the data never appears unmasked in the HTML
+    clients = (data / "clients.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    names = [line.split(",")[1] for line in clients if len(line.split(",")[1]) >= 2]
+    html = (folder / "reports" / "10-classification.html").read_text(encoding="utf-8")
+    assert not [n for n in names if n in html]
+
+
+def test_index_links_every_report_and_file_with_hashes(published):
+    _, folder, _ = published
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert 'href="reports/10-classification.html"' in index
+    for name in manifest["files"]:
+        assert f'href="{name}"' in index
+    assert manifest["inputs"]["clients"]["sha256"] in index
+    assert manifest["parameters"]["hash"][:12] in index
+    assert external_references(index) == []
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium absent")
+def test_index_and_report_open_in_a_real_browser_without_errors(published):
+    from browser import check_page
+
+    _, folder, _ = published
+    errors, shot = check_page((folder / "index.html").as_uri(), expect_text=["2026Q3"],
+                              name="run-index")
+    assert errors == [] and shot.stat().st_size > 0
+    errors, shot = check_page((folder / "reports" / "10-classification.html").as_uri(),
+                              expect_text=["级别迁移"], name="run-10-classification")
+    assert errors == [] and shot.stat().st_size > 0
+
+
+def test_an_official_period_is_not_overwritten_without_force(published):
+    data, folder, _ = published
+    result = run(data, folder.parent)
+    assert result.exit_code == 2 and "--force" in result.output
+
+
+def test_a_failing_notebook_leaves_the_previous_output_intact(published, tmp_path):
+    data, folder, _ = published
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    broken = tmp_path / "notebooks"
+    broken.mkdir()
+    shutil.copy(NOTEBOOKS / "10-classification.ipynb", broken)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 坏报告 (Broken report)"),
+        nbformat.v4.new_code_cell('run_dir = ""\ndata_dir = ""\nmask = True\nlist_cap = 500',
+                                  metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell('raise KeyError("level")'),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, broken / "20-broken.ipynb")
+    result = run(data, folder.parent, "--force", notebooks=broken)
+    assert result.exit_code == 2
+    assert "20-broken.ipynb failed in cell" in result.output and "KeyError" in result.output
+    kept = folder.parent / ".failed" / "2026Q3" / "20-broken.ipynb"
+    assert kept.is_file()
+    after = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before
+    assert not list(folder.parent.glob(".staging-*"))
+
+
+def test_verify_confirms_the_run_and_notices_a_changed_input(published, tmp_path):
+    data, folder, _ = published
+    history = str(folder.parent / "history.sqlite")
+    ok = invoke("verify", str(folder), "--data", str(data), "--params", PARAMS,
+                "--history", history)
+    assert ok.exit_code == 0, ok.output
+    assert "verified" in ok.output
+    changed = tmp_path / "data"
+    shutil.copytree(data, changed)
+    with (changed / "fees.csv").open("a", encoding="utf-8") as fh:
+        fh.write("C000001,2025-06-30,management,1.00\n")
+    bad = invoke("verify", str(folder), "--data", str(changed), "--params", PARAMS,
+                 "--history", history)
+    assert bad.exit_code == 1
+    assert "fees" in bad.output and "changed" in bad.output
