@@ -65,8 +65,9 @@ def main() -> None:
     print(f"  {'total wall time':<32} {wall:7.2f} s   peak memory {rss:,.0f} MiB")
     slowest = max(steps, key=steps.get)
     print(f"slowest step: {slowest} ({steps[slowest] / wall:.0%} of the run)")
+    report = steps.get("execute 10-classification", 0.0)
     print(f"baseline, an empty notebook executed and rendered: {baseline:.2f} s "
-          f"(the report notebook takes {steps.get('execute 10-classification', 0) / baseline:.1f}x)")
+          f"(the report notebook takes {report / baseline:.1f}x)")
 
 
 if __name__ == "__main__":
