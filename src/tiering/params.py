@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tiering.calendar import WorkingCalendar, YearArrangement, parse_extra_years
+from tiering.service_params import ManagerParams, ServiceParams, SuitabilityParams
 
 INDICATORS = ("avg_assets", "avg_assets_last_year", "avg_assets_ytd", "mgmt_fee_last_year")
 CYCLES = ("annual", "quarterly", "monthly", "adhoc")
@@ -156,6 +157,9 @@ class Policy(_Frozen):
     cycle: CycleParams
     calendar: CalendarParams = CalendarParams()
     reports: ReportParams = ReportParams()
+    services: ServiceParams
+    managers: ManagerParams = ManagerParams()
+    suitability: SuitabilityParams
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
