@@ -118,6 +118,7 @@ class RatedRun:
     cycle: str
     params: Parameters
     rating: classify.Rating
+    tables: dict[str, pd.DataFrame]  # the checked inputs, rows after the as-of date left out
     overrides_applied: pd.DataFrame
     quarantined: pd.DataFrame | None  # None: no --quarantine
     manifest: dict
@@ -212,7 +213,7 @@ def rate_run(
         "history": None if cycle == "adhoc" else "recorded",
         "timings_seconds": timer.in_order(),
     }
-    return RatedRun(as_of, cycle, params, rating, applied.reset_index(drop=True),
+    return RatedRun(as_of, cycle, params, rating, tables, applied.reset_index(drop=True),
                     set_aside_rows if quarantine else None, manifest, timer)
 
 
