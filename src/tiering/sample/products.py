@@ -115,7 +115,10 @@ def make_portfolio(
 ) -> Portfolio:
     n = cl.n
     category = np.where(np.isnan(ra.latest_score), 1, band(np.nan_to_num(ra.latest_score)))
-    cap = np.select([category == 0, category == 1], [np.where(rng.random(n) < 0.9, 1, 0), 2], 4)
+    # the highest risk a client's portfolio holds: conservative R1, balanced R3, aggressive R5
+    # (the policy's tolerance); only the deliberate mismatches below go beyond
+    rng.random(n)  # drawn as before, so that the draws after it do not change
+    cap = np.select([category == 0, category == 1], [0, 2], 4)
     allowed = prod.up_to[cap]
     slots = np.floor(rng.random((n, 3)) * allowed[:, None]).astype(np.int64)
     slots[:, 1] = np.where(rng.random(n) < 0.45, slots[:, 1], -1)
