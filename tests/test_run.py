@@ -54,13 +54,43 @@ def test_run_publishes_tables_reports_index_and_manifest(published):
     assert manifest["period"] == "2026Q3" and manifest["cycle"] == "quarterly"
     # due on the make-up Saturday 10 October; the run date 9 October met it
     assert manifest["due_date"] == "2026-10-10" and manifest["due_met"] is True
-    assert manifest["reports"] == [{"title": "客户分类分级报告 (Client classification report)",
-                                    "html": "reports/10-classification.html"}]
+    assert manifest["reports"] == [
+        {"title": "客户分类分级报告 (Client classification report)",
+         "html": "reports/10-classification.html"},
+        {"title": "服务分配方案 (Service allocation plan)",
+         "html": "reports/20-service-plan.html"},
+    ]
     assert not list(folder.parent.glob(".staging-*"))
+
+
+def test_run_writes_the_service_plan_files_and_keeps_managers_within_capacity(published):
+    _, folder, _ = published
+    for name in ("service_plan.csv", "manager_assignments.csv", "manager_load.csv",
+                 "suitability_alerts.csv", "product_shelf.csv"):
+        assert (folder / name).is_file(), name
+    classification = read(folder / "classification.csv")
+    assignments = read(folder / "manager_assignments.csv")
+    load = read(folder / "manager_load.csv")
+    assert (load["load"].astype(float) <= load["capacity"].astype(float) + 1e-9).all()
+    served = classification[classification["level"].isin(["core", "vip"])]["client_id"]
+    rows = assignments[assignments["client_id"].isin(served)]
+    assert sorted(rows["client_id"]) == sorted(served)
+    unassigned = rows[rows["status"] == "unassigned"]
+    assert (unassigned["reason"].str.len() > 0).all()
+    plan = read(folder / "service_plan.csv")
+    assert set(plan["client_id"]) == set(classification["client_id"])
+
+
+def read(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 def test_report_html_has_no_code_and_loads_nothing_from_the_network(published):
     _, folder, _ = published
+    plan_html = (folder / "reports" / "20-service-plan.html").read_text(encoding="utf-8")
+    assert external_references(plan_html) == [] and "客户分级分类服务对照表" in plan_html
     html = (folder / "reports" / "10-classification.html").read_text(encoding="utf-8")
     assert external_references(html) == []
     assert "report_tables.load_run" not in html and "display.setup()" not in html
@@ -69,9 +99,10 @@ def test_report_html_has_no_code_and_loads_nothing_from_the_network(published):
     assert "<script src=" not in html
 
 
-def test_executed_notebook_has_no_missing_glyph_warning_and_masks_names(published):
+@pytest.mark.parametrize("report", ["10-classification", "20-service-plan"])
+def test_executed_notebook_has_no_missing_glyph_warning_and_masks_names(published, report):
     data, folder, _ = published
-    nb = nbformat.read(folder / "reports" / "10-classification.ipynb", as_version=4)
+    nb = nbformat.read(folder / "reports" / f"{report}.ipynb", as_version=4)
     texts = []
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -83,7 +114,7 @@ def test_executed_notebook_has_no_missing_glyph_warning_and_masks_names(publishe
     # a name from the data never appears unmasked in the HTML
     clients = (data / "clients.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     names = [line.split(",")[1] for line in clients if len(line.split(",")[1]) >= 2]
-    html = (folder / "reports" / "10-classification.html").read_text(encoding="utf-8")
+    html = (folder / "reports" / f"{report}.html").read_text(encoding="utf-8")
     assert not [n for n in names if n in html]
 
 
@@ -109,6 +140,9 @@ def test_index_and_report_open_in_a_real_browser_without_errors(published):
     assert errors == [] and shot.stat().st_size > 0
     errors, shot = check_page((folder / "reports" / "10-classification.html").as_uri(),
                               expect_text=["级别迁移"], name="run-10-classification")
+    assert errors == [] and shot.stat().st_size > 0
+    errors, shot = check_page((folder / "reports" / "20-service-plan.html").as_uri(),
+                              expect_text=["专属客户经理"], name="run-20-service-plan")
     assert errors == [] and shot.stat().st_size > 0
 
 

@@ -18,21 +18,35 @@ from pathlib import Path
 import pandas as pd
 
 from tiering import notebooks, site
+from tiering.allocation import Allocation, allocate
 from tiering.cycle import parse_period, period_label
 from tiering.history import History
 from tiering.loading import file_sha256, find_table
 from tiering.masking import mask_frame
 from tiering.pipeline import RunError, rate_run, record, write_tables
 from tiering.workbook import write_workbook
-from tiering.writing import write_json
+from tiering.writing import write_csv, write_json
 
 Progress = Callable[[str], None]
+EXCEL_ROWS = 1_048_576 - 1  # a worksheet's rows, less the header
+PLAN_ORDER = {  # stable sorts: rows keep the order the library gives within a key
+    "service_plan": ["client_id"],
+    "manager_assignments": ["client_id"],
+    "manager_load": ["manager_id"],
+    "suitability_alerts": ["client_id", "product_id", "source", "date", "rule"],
+    "product_shelf": None,  # category in band order, then risk
+}
 FILE_TITLES = {
     "classification.csv": "分类分级结果 (classification)",
     "excluded.csv": "未纳入客户及原因 (excluded clients)",
     "findings.csv": "一致性问题 (consistency findings)",
     "overrides_applied.csv": "特别调整 (level overrides in effect)",
     "quarantine.csv": "隔离的数据行 (quarantined rows)",
+    "service_plan.csv": "服务分配方案 (service plan: client × service)",
+    "manager_assignments.csv": "专属经理分配 (manager assignments)",
+    "manager_load.csv": "经理负荷与容量 (manager load and capacity)",
+    "suitability_alerts.csv": "适当性预警 (suitability alerts)",
+    "product_shelf.csv": "各类别可售产品 (product shelf per category)",
 }
 
 
@@ -94,10 +108,19 @@ def run_job(
     try:
         t = time.perf_counter()
         files = write_tables(run, stage, mask=policy.reports.mask_csv)
-        workbook = f"tiering_{out.name}.xlsx"
-        write_workbook(stage / workbook, _workbook_sheets(run, policy.reports.mask_csv))
-        files.append(workbook)
         t = run.timer.lap("write tables", t)
+        progress("planning services, managers and suitability")
+        plan = allocate(run.rating.classification, run.tables, policy, as_of=as_of)
+        t = run.timer.lap("service plan", t)
+        for stem, frame in plan.tables().items():
+            write_csv(mask_frame(frame, enabled=policy.reports.mask_csv), stage / f"{stem}.csv",
+                      sort_by=PLAN_ORDER[stem])
+            files.append(f"{stem}.csv")
+        run.manifest["rows"]["plan"] = {stem: len(f) for stem, f in plan.tables().items()}
+        workbook = f"tiering_{out.name}.xlsx"
+        write_workbook(stage / workbook, _workbook_sheets(run, plan, policy.reports.mask_csv))
+        files.append(workbook)
+        t = run.timer.lap("write plan and workbook", t)
         write_json(run.manifest, stage / "manifest.json")  # the notebooks read it
 
         (stage / "reports").mkdir()
@@ -202,17 +225,20 @@ def _swap_into_place(stage: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _workbook_sheets(run, mask: bool) -> dict[str, pd.DataFrame]:
-    """The main tables for staff, typed (numbers stay numbers in Excel)."""
+def _workbook_sheets(run, plan: Allocation, mask: bool) -> dict[str, pd.DataFrame]:
+    """The main tables for staff, typed (numbers stay numbers in Excel). A table longer than
+    a worksheet holds (1,048,576 rows) is left to its CSV file."""
     sheets = {
         "classification": run.rating.classification,
         "excluded": run.rating.excluded,
         "findings": run.rating.findings,
         "overrides_applied": run.overrides_applied,
+        **plan.tables(),
     }
     if run.quarantined is not None:
         sheets["quarantine"] = run.quarantined
-    return {name: mask_frame(frame, enabled=mask) for name, frame in sheets.items()}
+    return {name: mask_frame(frame, enabled=mask) for name, frame in sheets.items()
+            if len(frame) < EXCEL_ROWS}
 
 
 def _file_title(name: str) -> str:

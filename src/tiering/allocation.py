@@ -1,0 +1,64 @@
+"""The service allocation plan of a rating (SPEC 2.5): managers, services, products, alerts.
+
+A core module: it takes the classification, the checked input tables and the policy, and
+returns the plan's tables; the shell writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from tiering import managers, services, suitability
+from tiering.params import Policy
+
+
+@dataclass(frozen=True)
+class Allocation:
+    service_plan: pd.DataFrame
+    manager_assignments: pd.DataFrame
+    manager_load: pd.DataFrame
+    suitability_alerts: pd.DataFrame
+    product_shelf: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """File stem -> frame, in the order the files are listed."""
+        return {
+            "service_plan": self.service_plan,
+            "manager_assignments": self.manager_assignments,
+            "manager_load": self.manager_load,
+            "suitability_alerts": self.suitability_alerts,
+            "product_shelf": self.product_shelf,
+        }
+
+
+def allocate(
+    classification: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    policy: Policy,
+    *,
+    as_of: date,
+) -> Allocation:
+    """Dedicated managers first (capacity decides who gets the optional services), then the
+    tolerance and the services, the product shelf, and the suitability alerts."""
+    clients = tables["clients"]
+    staff = tables.get("managers")
+    products = tables.get("products")
+    assignments = managers.assign_managers(classification, clients, staff, policy.managers)
+    load = managers.manager_load(assignments, classification, staff, policy.managers)
+    tolerance = suitability.client_tolerance(classification, clients, policy.suitability)
+    plan = services.service_plan(classification, assignments, tolerance, policy.services)
+    categories = [b.id for b in policy.risk.bands]
+    if products is None or products.empty:
+        shelf = pd.DataFrame(columns=suitability.SHELF_COLUMNS)
+        alerts = pd.DataFrame(columns=suitability.ALERT_COLUMNS)
+    else:
+        shelf = suitability.product_shelf(products, categories, policy.suitability)
+        alerts = suitability.alerts(
+            classification, clients, products, tables.get("holdings"),
+            tables.get("transactions"), as_of=as_of, params=policy.suitability,
+            assessment_valid_years=policy.risk.assessment_valid_years)
+    return Allocation(plan, assignments, load, alerts, shelf)
