@@ -235,6 +235,7 @@ def _workbook_sheets(run, plan: Allocation, mask: bool) -> dict[str, pd.DataFram
         "overrides_applied": run.overrides_applied,
         **plan.tables(),
     }
+    del sheets["service_plan"]  # client × service, long: its CSV is the place for it
     if run.quarantined is not None:
         sheets["quarantine"] = run.quarantined
     return {name: mask_frame(frame, enabled=mask) for name, frame in sheets.items()
