@@ -2,8 +2,9 @@
 
 Generates the sample at --clients (its tables, in memory), rates it as of 2026-09-30, widens
 the managers table to --managers (the sample's managers repeated across the branches with new
-ids), then times each part (and, in a second call under tracemalloc, its peak memory) of `allocation.allocate`: manager assignment, manager load,
-tolerance, the service plan, the product shelf and the suitability alerts. As a baseline
+ids), then times each part of `allocation.allocate` (and, in a second call under
+tracemalloc, its peak memory): manager assignment, manager load, tolerance, the service plan,
+the product shelf and the suitability alerts. As a baseline
 measured in the same run: a pandas groupby-count of the classification by level and category
 (the floor of touching the clients at all). Prints wall time, peak traced memory and rows per
 second; asserts nothing.
