@@ -273,6 +273,13 @@ def alerts(
     return _finish(rows, tol, products, params)
 
 
+def _none(clients_at: pd.Index, products_at: pd.Index) -> pd.DataFrame:
+    """No positions: the empty frame `_coded` would give."""
+    no_text = pd.Series([], dtype="str")
+    return _coded(no_text, no_text, pd.Series([], dtype="datetime64[ns]"), np.zeros(0, bool),
+                  clients_at, products_at)
+
+
 def _purchases(
     transactions: pd.DataFrame | None,
     end: pd.Timestamp,
@@ -282,14 +289,7 @@ def _purchases(
     """Purchases dated on or before `end` by classified clients, as positions: client, product,
     date, informed (a signed special risk warning)."""
     if transactions is None or transactions.empty:
-        return _coded(
-            pd.Series([], dtype="str"),
-            pd.Series([], dtype="str"),
-            pd.Series([], dtype="datetime64[ns]"),
-            np.zeros(0, bool),
-            clients_at,
-            products_at,
-        )
+        return _none(clients_at, products_at)
     t = transactions[
         transactions["side"].isin(PURCHASE_SIDES) & (transactions["trade_date"] <= end)
     ]
@@ -309,14 +309,7 @@ def _positions(
 ) -> pd.DataFrame:
     """Each client/product's latest holdings row dated on or before `end`, if worth > 0."""
     if holdings is None or holdings.empty:
-        return _coded(
-            pd.Series([], dtype="str"),
-            pd.Series([], dtype="str"),
-            pd.Series([], dtype="datetime64[ns]"),
-            np.zeros(0, bool),
-            clients_at,
-            products_at,
-        )
+        return _none(clients_at, products_at)
     h = holdings[holdings["as_of_date"] <= end]
     coded = _coded(
         h["client_id"],
