@@ -20,7 +20,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tiering.calendar import WorkingCalendar, YearArrangement, parse_extra_years
-from tiering.service_params import ManagerParams, ServiceParams, SuitabilityParams
+from tiering.service_params import (
+    ManagerParams,
+    ServiceParams,
+    SuitabilityParams,
+    VisitParams,
+)
 
 INDICATORS = ("avg_assets", "avg_assets_last_year", "avg_assets_ytd", "mgmt_fee_last_year")
 CYCLES = ("annual", "quarterly", "monthly", "adhoc")
@@ -160,6 +165,7 @@ class Policy(_Frozen):
     services: ServiceParams
     managers: ManagerParams = ManagerParams()
     suitability: SuitabilityParams
+    visits: VisitParams = VisitParams()
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

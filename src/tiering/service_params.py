@@ -5,6 +5,7 @@ Typed, frozen models that forbid unknown keys, like the rest of the policy (`par
 
 from __future__ import annotations
 
+from datetime import date as date_type
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -98,3 +99,35 @@ class SuitabilityParams(_Frozen):
     lowest_category_max_risk: str = "R1"
     professional_unrestricted: bool = True
     rules: AlertRules
+
+
+class DatedItem(_Frozen):
+    name: str
+    date: date_type
+
+
+class ClientEvent(DatedItem):
+    levels: tuple[str, ...] = ("vip",)
+
+
+class CareParams(_Frozen):
+    """Relationship care for VIP clients (第十六条: 生日祝福、节日问候、交流聚会)."""
+
+    levels: tuple[str, ...] = ("vip",)
+    birthday: bool = True  # on the birthday, or the last working day before it
+    # festivals the calendar library knows: greeting on the last working day before the day off
+    festivals: tuple[Literal["spring_festival", "mid_autumn"], ...] = (
+        "spring_festival", "mid_autumn")
+    extra_festivals: tuple[DatedItem, ...] = ()
+    events: tuple[ClientEvent, ...] = ()
+
+
+class VisitParams(_Frozen):
+    """Visit obligations and scheduling (第十八条: core ≥ 1, VIP ≥ 2 in-person visits a year)."""
+
+    per_year: dict[str, int] = Field(default_factory=lambda: {"vip": 2, "core": 1})
+    optional_levels: tuple[str, ...] = ("potential",)  # one visit while capacity remains
+    min_gap_days: int = Field(default=60, ge=0)  # between two visits of one client
+    max_per_day: int = Field(default=3, ge=1)  # when the managers table gives none
+    max_per_week: int = Field(default=10, ge=1)
+    care: CareParams = CareParams()
