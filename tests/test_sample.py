@@ -343,7 +343,7 @@ def test_managers_serve_clients_of_their_own_branch(sample):
     assert (cl["manager_id"].map(mg["branch"]) == cl["branch"]).all()
     assert (~mg["active"]).sum() >= 2
     assert set(mg["role"]) == {"account_manager", "sales_manager"}
-    assert mg["capacity"].between(40, 120).all()
+    assert mg["capacity"].between(80, 160).all()
     assert mg["max_visits_per_day"].between(2, 4).all()
     avg = averages(sample, Y2025)
     core = sample["clients"].set_index("client_id").loc[avg[avg >= 500_000].index]

@@ -1,4 +1,5 @@
-"""The service allocation plan of a rating (SPEC 2.5): managers, services, products, alerts.
+"""The service allocation plan of a rating (SPEC 2.5): managers, services, products, alerts,
+and the coming quarter's visit and care schedule.
 
 A core module: it takes the classification, the checked input tables and the policy, and
 returns the plan's tables; the shell writes them.
@@ -12,7 +13,8 @@ from datetime import date
 
 import pandas as pd
 
-from tiering import managers, services, suitability
+from tiering import managers, services, suitability, visits
+from tiering.calendar import WorkingCalendar
 from tiering.params import Policy
 
 
@@ -23,6 +25,9 @@ class Allocation:
     manager_load: pd.DataFrame
     suitability_alerts: pd.DataFrame
     product_shelf: pd.DataFrame
+    visit_obligations: pd.DataFrame
+    visit_schedule: pd.DataFrame
+    visit_shortfalls: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """File stem -> frame, in the order the files are listed."""
@@ -32,6 +37,9 @@ class Allocation:
             "manager_load": self.manager_load,
             "suitability_alerts": self.suitability_alerts,
             "product_shelf": self.product_shelf,
+            "visit_obligations": self.visit_obligations,
+            "visit_schedule": self.visit_schedule,
+            "visit_shortfalls": self.visit_shortfalls,
         }
 
 
@@ -41,9 +49,11 @@ def allocate(
     policy: Policy,
     *,
     as_of: date,
+    calendar: WorkingCalendar,
 ) -> Allocation:
     """Dedicated managers first (capacity decides who gets the optional services), then the
-    tolerance and the services, the product shelf, and the suitability alerts."""
+    tolerance and the services, the product shelf, the suitability alerts, and the coming
+    quarter's visits and care on the working-day `calendar`."""
     clients = tables["clients"]
     staff = tables.get("managers")
     products = tables.get("products")
@@ -61,4 +71,9 @@ def allocate(
             classification, clients, products, tables.get("holdings"),
             tables.get("transactions"), as_of=as_of, params=policy.suitability,
             assessment_valid_years=policy.risk.assessment_valid_years)
-    return Allocation(plan, assignments, load, alerts, shelf)
+    logged = tables.get("visits")
+    duties = visits.obligations(classification, logged, as_of=as_of, params=policy.visits)
+    schedule, shortfalls = visits.schedule(
+        classification, clients, assignments, staff, logged, as_of=as_of,
+        params=policy.visits, calendar=calendar)
+    return Allocation(plan, assignments, load, alerts, shelf, duties, schedule, shortfalls)

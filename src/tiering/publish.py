@@ -19,6 +19,7 @@ import pandas as pd
 
 from tiering import notebooks, site
 from tiering.allocation import Allocation, allocate
+from tiering.calendars import write_calendars
 from tiering.cycle import parse_period, period_label
 from tiering.history import History
 from tiering.loading import file_sha256, find_table
@@ -35,6 +36,9 @@ PLAN_ORDER = {  # stable sorts: rows keep the order the library gives within a k
     "manager_load": ["manager_id"],
     "suitability_alerts": ["client_id", "product_id", "source", "date", "rule"],
     "product_shelf": None,  # category in band order, then risk
+    "visit_obligations": ["client_id"],
+    "visit_schedule": ["date", "manager_id", "client_id", "kind"],
+    "visit_shortfalls": ["client_id", "reason"],
 }
 FILE_TITLES = {
     "classification.csv": "分类分级结果 (classification)",
@@ -47,6 +51,9 @@ FILE_TITLES = {
     "manager_load.csv": "经理负荷与容量 (manager load and capacity)",
     "suitability_alerts.csv": "适当性预警 (suitability alerts)",
     "product_shelf.csv": "各类别可售产品 (product shelf per category)",
+    "visit_obligations.csv": "拜访义务 (visits due this year and this quarter)",
+    "visit_schedule.csv": "下季度拜访与关怀计划 (visit and care schedule)",
+    "visit_shortfalls.csv": "无法安排的拜访 (visits that could not be scheduled)",
 }
 
 
@@ -110,13 +117,18 @@ def run_job(
         files = write_tables(run, stage, mask=policy.reports.mask_csv)
         t = run.timer.lap("write tables", t)
         progress("planning services, managers and suitability")
-        plan = allocate(run.rating.classification, run.tables, policy, as_of=as_of)
+        plan = allocate(run.rating.classification, run.tables, policy, as_of=as_of,
+                        calendar=run.params.calendar)
         t = run.timer.lap("service plan", t)
         for stem, frame in plan.tables().items():
             write_csv(mask_frame(frame, enabled=policy.reports.mask_csv), stage / f"{stem}.csv",
                       sort_by=PLAN_ORDER[stem])
             files.append(f"{stem}.csv")
         run.manifest["rows"]["plan"] = {stem: len(f) for stem, f in plan.tables().items()}
+        names = run.tables["clients"].set_index("client_id")["name"]
+        ics = write_calendars(plan.visit_schedule, stage / "calendars",
+                              managers=run.tables.get("managers"), names=names, as_of=as_of)
+        files.extend(f"calendars/{path.name}" for path in ics)
         workbook = f"tiering_{out.name}.xlsx"
         write_workbook(stage / workbook, _workbook_sheets(run, plan, policy.reports.mask_csv))
         files.append(workbook)
@@ -243,6 +255,8 @@ def _workbook_sheets(run, plan: Allocation, mask: bool) -> dict[str, pd.DataFram
 
 
 def _file_title(name: str) -> str:
+    if name.startswith("calendars/"):
+        return f"经理日历 (calendar) {Path(name).stem}"
     if name.endswith(".xlsx"):
         return "全部主表 Excel 工作簿 (all main tables, Excel)"
     return FILE_TITLES.get(name, name)

@@ -45,7 +45,7 @@ def make_managers(rng: np.random.Generator, cl: Clients, cal: SampleCalendar) ->
     m = branch.size
     am_off = np.cumsum(n_am + n_sm) - (n_am + n_sm)
     sm_off = am_off + n_am
-    capacity = rng.integers(4, 13, m) * 10.0
+    capacity = rng.integers(8, 17, m) * 10.0  # weighted clients: enough for most branches
     per_day = rng.integers(2, 5, m).astype(np.float64)
     active = np.ones(m, dtype=bool)
     ams = np.flatnonzero(role == 0)
