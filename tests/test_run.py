@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import nbformat
 import pytest
 from click.testing import CliRunner
 
+from tiering.calendar import WorkingCalendar
 from tiering.cli import main
 from tiering.notebooks import external_references
 
@@ -59,6 +61,8 @@ def test_run_publishes_tables_reports_index_and_manifest(published):
          "html": "reports/10-classification.html"},
         {"title": "服务分配方案 (Service allocation plan)",
          "html": "reports/20-service-plan.html"},
+        {"title": "拜访与关怀计划 (Visit and care schedule)",
+         "html": "reports/30-visit-schedule.html"},
     ]
     assert not list(folder.parent.glob(".staging-*"))
 
@@ -81,6 +85,19 @@ def test_run_writes_the_service_plan_files_and_keeps_managers_within_capacity(pu
     assert set(plan["client_id"]) == set(classification["client_id"])
 
 
+def test_run_writes_the_visit_schedule_and_a_calendar_per_manager(published):
+    _, folder, _ = published
+    schedule = read(folder / "visit_schedule.csv")
+    assert len(schedule) > 0 and (folder / "visit_shortfalls.csv").is_file()
+    # the quarter after 30 September 2026, working days only (1-7 October are off)
+    days = sorted(set(schedule["date"]))
+    assert days[0] >= "2026-10-08" and days[-1] <= "2026-12-31"
+    calendar = WorkingCalendar()
+    assert all(calendar.is_working_day(date.fromisoformat(d)) for d in days)
+    managers = set(schedule["manager_id"])
+    assert {p.stem for p in (folder / "calendars").glob("*.ics")} >= managers
+
+
 def read(path: Path):
     import pandas as pd
 
@@ -99,7 +116,8 @@ def test_report_html_has_no_code_and_loads_nothing_from_the_network(published):
     assert "<script src=" not in html
 
 
-@pytest.mark.parametrize("report", ["10-classification", "20-service-plan"])
+@pytest.mark.parametrize("report", ["10-classification", "20-service-plan",
+                                    "30-visit-schedule"])
 def test_executed_notebook_has_no_missing_glyph_warning_and_masks_names(published, report):
     data, folder, _ = published
     nb = nbformat.read(folder / "reports" / f"{report}.ipynb", as_version=4)
@@ -143,6 +161,9 @@ def test_index_and_report_open_in_a_real_browser_without_errors(published):
     assert errors == [] and shot.stat().st_size > 0
     errors, shot = check_page((folder / "reports" / "20-service-plan.html").as_uri(),
                               expect_text=["专属客户经理"], name="run-20-service-plan")
+    assert errors == [] and shot.stat().st_size > 0
+    errors, shot = check_page((folder / "reports" / "30-visit-schedule.html").as_uri(),
+                              expect_text=["拜访"], name="run-30-visit-schedule")
     assert errors == [] and shot.stat().st_size > 0
 
 

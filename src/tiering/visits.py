@@ -376,7 +376,8 @@ def _plan_care(
             on = born.map(greet)
             keep = ((on >= start) & (on <= end)).to_numpy(dtype=bool)
             items.extend(
-                (c, lv, d.toordinal(), "birthday_greeting", f"生日 {b.isoformat()}")
+                # month and day only: the year of birth is personal data nobody needs here
+                (c, lv, d.toordinal(), "birthday_greeting", f"生日 {b:%m-%d}")
                 for c, lv, d, b in zip(births["client_id"].to_numpy()[keep],
                                        births["level"].to_numpy()[keep], on.to_numpy()[keep],
                                        born.to_numpy()[keep], strict=True))
