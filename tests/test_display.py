@@ -305,3 +305,12 @@ def test_notebook_shows_each_chart_once_and_warns_of_nothing(tmp_path: Path) -> 
     assert "138****1234" in table_html and "13812341234" not in table_html
     assert "显示前 500 行，共 600 行" in table_html
     nbformat.validate(nb)
+
+
+def test_heatmap_of_small_counts_labels_its_colour_bar_with_whole_numbers_once() -> None:
+    counts = pd.DataFrame([[0, 1], [2, 1]], index=["甲", "乙"], columns=["x", "y"])
+    fig = display.heatmap(counts, title="计数")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[1].get_yticklabels() if t.get_text()]
+    assert labels == sorted(set(labels), key=int)  # no repeated 0, 0, 1, 1, 2, 2
+    assert set(labels) <= {"0", "1", "2"}

@@ -23,7 +23,7 @@ import pandas as pd
 from IPython.display import HTML
 from matplotlib import font_manager
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from pandas.io.formats.style import Styler
 
 from tiering.masking import mask_frame
@@ -325,6 +325,8 @@ def heatmap(matrix: pd.DataFrame, *, title: str, fmt: str = "{:,.0f}") -> Figure
             color="white" if share > 0.6 else _TEXT_DARK,
         )
     colorbar = fig.colorbar(image, ax=ax, shrink=0.85)
+    if fmt.format(0.5) == fmt.format(0):  # whole numbers: ticks on whole numbers only
+        colorbar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt.format(x)))
     colorbar.outline.set_visible(False)
     plt.close(fig)
