@@ -83,6 +83,9 @@ def test_run_writes_the_service_plan_files_and_keeps_managers_within_capacity(pu
     assert (unassigned["reason"].str.len() > 0).all()
     plan = read(folder / "service_plan.csv")
     assert set(plan["client_id"]) == set(classification["client_id"])
+    activity = read(folder / "rfm.csv")  # exactly one row and one segment per client
+    assert sorted(activity["client_id"]) == sorted(classification["client_id"])
+    assert (activity["segment"].str.len() > 0).all()
 
 
 def test_run_writes_the_visit_schedule_and_a_calendar_per_manager(published):

@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from tiering import managers, services, suitability, visits
+from tiering import managers, rfm, services, suitability, visits
 from tiering.calendar import WorkingCalendar
 from tiering.params import Policy
 
@@ -28,6 +28,7 @@ class Allocation:
     visit_obligations: pd.DataFrame
     visit_schedule: pd.DataFrame
     visit_shortfalls: pd.DataFrame
+    rfm: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """File stem -> frame, in the order the files are listed."""
@@ -40,6 +41,7 @@ class Allocation:
             "visit_obligations": self.visit_obligations,
             "visit_schedule": self.visit_schedule,
             "visit_shortfalls": self.visit_shortfalls,
+            "rfm": self.rfm,
         }
 
 
@@ -76,4 +78,12 @@ def allocate(
     schedule, shortfalls = visits.schedule(
         classification, clients, assignments, staff, logged, as_of=as_of,
         params=policy.visits, calendar=calendar)
-    return Allocation(plan, assignments, load, alerts, shelf, duties, schedule, shortfalls)
+    trades = tables.get("transactions")
+    if trades is None:  # no transactions table: every client has no transaction
+        trades = pd.DataFrame({"client_id": pd.Series(dtype="str"),
+                               "trade_date": pd.Series(dtype="datetime64[ns]"),
+                               "side": pd.Series(dtype="str"),
+                               "amount": pd.Series(dtype="float64")})
+    activity = rfm.rfm(trades, classification["client_id"], as_of=as_of, params=policy.rfm)
+    return Allocation(plan, assignments, load, alerts, shelf, duties, schedule, shortfalls,
+                      activity)

@@ -1,4 +1,4 @@
-"""The command line: `tiering run | classify | verify | validate | sample`.
+"""The command line: `tiering run | classify | verify | diff | validate | sample`.
 
 Exit status 0 on success; 2 with a readable message on bad input or parameters; no traceback
 reaches the user unless `--debug` is given.
@@ -155,6 +155,29 @@ def verify(ctx, out, data, params_path, history_path):
         sys.exit(1)
     click.echo(f"{out}: verified — the inputs are unchanged and the tables re-compute "
                "identically.")
+
+
+@main.command()
+@click.argument("run_a", type=click.Path(path_type=Path))
+@click.argument("run_b", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where diff_migration.csv and diff_changes.csv go "
+                   "[default: RUN_B/diff-<name of RUN_A>].")
+@click.pass_context
+def diff(ctx, run_a, run_b, out):
+    """Who moved between two runs (e.g. a what-if against the official run)."""
+    from tiering.diff import diff_runs, format_report, write_diff
+
+    out = out or run_b / f"diff-{run_a.resolve().name}"
+
+    def job():
+        result = diff_runs(run_a, run_b)
+        write_diff(result, out)
+        return result
+
+    result = _run(ctx, job)
+    click.echo(format_report(result))
+    click.echo(f"Written to {out}/")
 
 
 @main.command()

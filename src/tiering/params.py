@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tiering.calendar import WorkingCalendar, YearArrangement, parse_extra_years
+from tiering.rfm_params import RfmParams
 from tiering.service_params import (
     ManagerParams,
     ServiceParams,
@@ -166,6 +167,7 @@ class Policy(_Frozen):
     managers: ManagerParams = ManagerParams()
     suitability: SuitabilityParams
     visits: VisitParams = VisitParams()
+    rfm: RfmParams = RfmParams()
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
