@@ -36,6 +36,7 @@ bench:  ## Time and peak memory of `tiering classify` (2,000 and 100,000 clients
 	$(PY) bench/bench_run.py
 	$(PY) bench/bench_plan.py
 	$(PY) bench/bench_visits.py
+	$(PY) bench/bench_rfm.py
 
 clean:  ## Remove generated data and outputs (keeps outputs/README.md)
 	rm -rf data outputs/*/ outputs/history.sqlite bench/results
