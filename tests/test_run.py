@@ -63,6 +63,7 @@ def test_run_publishes_tables_reports_index_and_manifest(published):
          "html": "reports/20-service-plan.html"},
         {"title": "拜访与关怀计划 (Visit and care schedule)",
          "html": "reports/30-visit-schedule.html"},
+        {"title": "客户活跃度 (Client activity, RFM)", "html": "reports/40-activity.html"},
     ]
     assert not list(folder.parent.glob(".staging-*"))
 
@@ -86,6 +87,9 @@ def test_run_writes_the_service_plan_files_and_keeps_managers_within_capacity(pu
     activity = read(folder / "rfm.csv")  # exactly one row and one segment per client
     assert sorted(activity["client_id"]) == sorted(classification["client_id"])
     assert (activity["segment"].str.len() > 0).all()
+    graded = read(folder / "scorecard.csv")  # exactly one grade per client
+    assert sorted(graded["client_id"]) == sorted(classification["client_id"])
+    assert set(graded["grade"]) <= {"A", "B", "C", "D"}
 
 
 def test_run_writes_the_visit_schedule_and_a_calendar_per_manager(published):
@@ -120,7 +124,7 @@ def test_report_html_has_no_code_and_loads_nothing_from_the_network(published):
 
 
 @pytest.mark.parametrize("report", ["10-classification", "20-service-plan",
-                                    "30-visit-schedule"])
+                                    "30-visit-schedule", "40-activity"])
 def test_executed_notebook_has_no_missing_glyph_warning_and_masks_names(published, report):
     data, folder, _ = published
     nb = nbformat.read(folder / "reports" / f"{report}.ipynb", as_version=4)

@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from tiering import managers, rfm, services, suitability, visits
+from tiering import managers, rfm, scorecard, services, suitability, visits
 from tiering.calendar import WorkingCalendar
 from tiering.params import Policy
 
@@ -29,6 +29,7 @@ class Allocation:
     visit_schedule: pd.DataFrame
     visit_shortfalls: pd.DataFrame
     rfm: pd.DataFrame
+    scorecard: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """File stem -> frame, in the order the files are listed."""
@@ -42,6 +43,7 @@ class Allocation:
             "visit_schedule": self.visit_schedule,
             "visit_shortfalls": self.visit_shortfalls,
             "rfm": self.rfm,
+            "scorecard": self.scorecard,
         }
 
 
@@ -85,5 +87,9 @@ def allocate(
                                "side": pd.Series(dtype="str"),
                                "amount": pd.Series(dtype="float64")})
     activity = rfm.rfm(trades, classification["client_id"], as_of=as_of, params=policy.rfm)
+    indicators = scorecard.indicator_frame(classification, activity, clients,
+                                           tables.get("client_metrics"), as_of=as_of)
+    graded = scorecard.score(indicators, policy.scorecard).merge(
+        classification[["client_id", "level"]], on="client_id", how="left")
     return Allocation(plan, assignments, load, alerts, shelf, duties, schedule, shortfalls,
-                      activity)
+                      activity, graded)

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tiering.calendar import WorkingCalendar, YearArrangement, parse_extra_years
 from tiering.rfm_params import RfmParams
+from tiering.scorecard_params import DEFAULT as DEFAULT_SCORECARD
+from tiering.scorecard_params import ScorecardParams
 from tiering.service_params import (
     ManagerParams,
     ServiceParams,
@@ -168,6 +170,7 @@ class Policy(_Frozen):
     suitability: SuitabilityParams
     visits: VisitParams = VisitParams()
     rfm: RfmParams = RfmParams()
+    scorecard: ScorecardParams = DEFAULT_SCORECARD
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

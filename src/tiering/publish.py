@@ -40,6 +40,7 @@ PLAN_ORDER = {  # stable sorts: rows keep the order the library gives within a k
     "visit_schedule": ["date", "manager_id", "client_id", "kind"],
     "visit_shortfalls": ["client_id", "reason"],
     "rfm": ["client_id"],
+    "scorecard": ["client_id"],
 }
 FILE_TITLES = {
     "classification.csv": "分类分级结果 (classification)",
@@ -56,6 +57,7 @@ FILE_TITLES = {
     "visit_schedule.csv": "下季度拜访与关怀计划 (visit and care schedule)",
     "visit_shortfalls.csv": "无法安排的拜访 (visits that could not be scheduled)",
     "rfm.csv": "客户活跃度 RFM (activity: recency, frequency, monetary)",
+    "scorecard.csv": "加权评分卡 A/B/C/D (weighted scorecard, beside the rule-based level)",
 }
 
 

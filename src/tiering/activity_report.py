@@ -1,0 +1,214 @@
+"""The tables of the activity (RFM) report, ready to show (SPEC 2.6).
+
+Like `report_tables` and `visit_report` (whose helpers and run loader it reuses): every function
+takes the tables of one run and returns a new DataFrame, labelled in Chinese with the English in
+brackets, with its title in ``frame.attrs["title"]``; only `load_activity_run` reads files.
+
+The run folder holds ``rfm.csv`` (written by `rfm.rfm`): one row per classified client with
+recency_days, frequency, monetary, the scores r, f, m (empty for clients without a counted
+transaction), rfm_code and segment. Its two uses (SPEC 2.6):
+
+- `churn_list`: core and VIP clients flagged by `rfm.churn` (no previous run is compared, so
+  a client is flagged when r ≤ 2, or when it has no counted transaction at all);
+- `potential_candidates`: ordinary clients in an important segment (重要…, M high) or with
+  r ≥ 4 and f ≥ 4, by monetary, largest first — candidates for the potential level.
+
+Client names come raw in a column called ``name``, present only when the input folder was
+given (masking is the display layer's job). A run folder without ``rfm.csv`` (written before
+activity was scored) still loads: the table is empty, the lists say 无 (none), and `headline`
+names the missing file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from tiering import rfm
+from tiering.report_tables import (
+    NONE,
+    TOTAL,
+    RunTables,
+    _levels,
+    _policy,
+    _read_csv,
+    _tag,
+    _titled,
+    load_run,
+)
+from tiering.rfm_params import RfmParams
+
+FILE = "rfm.csv"
+WATCHED = ("core", "vip")
+MAX_R = 2  # churn: r at or below this
+CANDIDATE_FROM = "ordinary"
+CANDIDATE_MIN = 4  # potential: r and f both at or above this (or an important segment)
+SCORES = {"r": "R (recency)", "f": "F (frequency)", "m": "M (monetary)"}
+REASONS = {"r_low": "近度得分低 (R low)", "r_fell": "近度得分下降 (R fell)",
+           "no_transactions": "无交易记录 (no transactions)"}
+LABELS = {
+    "client_id": "客户编号", "level": "客户级别", "r": "R 得分", "f": "F 得分", "m": "M 得分",
+    "recency_days": "距上次交易天数", "last_trade_date": "上次交易日期",
+    "frequency": "交易次数", "monetary": "交易金额 (元)", "rfm_code": "RFM 代码",
+    "segment": "客户分群", "reason": "预警原因", "detail": "说明",
+}
+SEGMENT = "客户分群 (segment)"
+LEVEL = "客户级别 (level)"
+SCORE = "得分 (score)"
+_INTS = ("recency_days", "frequency", "r", "f", "m")
+
+
+@dataclass(frozen=True)
+class ActivityRun(RunTables):
+    """A run folder's tables (`report_tables.RunTables`) and its ``rfm.csv``.
+
+    In `rfm`, ids and dates stay text, recency_days, frequency and the scores are nullable
+    integers, monetary is a float. `missing` names ``rfm.csv`` when the folder lacks it."""
+
+    rfm: pd.DataFrame | None = None
+    missing: tuple[str, ...] = ()
+
+
+def load_activity_run(run_dir: Path | str, data_dir: Path | str | None = None) -> ActivityRun:
+    """Read a run folder as `report_tables.load_run` does, plus ``rfm.csv``."""
+    base = load_run(run_dir, data_dir)
+    frame = _read_csv(Path(run_dir) / FILE, optional=True)
+    missing = () if frame is not None else (FILE,)
+    if frame is None:
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in rfm.COLUMNS})
+    for col in _INTS:
+        frame[col] = pd.to_numeric(frame[col]).astype("Int64")
+    frame["monetary"] = pd.to_numeric(frame["monetary"]).astype("float64")
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+    return ActivityRun(**fields, rfm=frame, missing=missing)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _params(run: RunTables) -> RfmParams:
+    raw = _policy(run).get("rfm")
+    return RfmParams() if raw is None else RfmParams.model_validate(raw)
+
+
+def segment_order(run: RunTables) -> list[str]:
+    """The segment labels in the scheme's order (重要价值 … 一般挽留, then 无交易)."""
+    labels = _params(run).segments
+    return [getattr(labels, key) for key in ("hhh", "hlh", "lhh", "llh", "hhl", "hll", "lhl",
+                                             "lll", "none")]
+
+
+def _important(run: RunTables) -> list[str]:
+    """The segments with M high (重要…)."""
+    return segment_order(run)[:4]
+
+
+def _with_levels(run: ActivityRun) -> pd.DataFrame:
+    """`rfm` with each client's level (from classification.csv)."""
+    levels = run.classification[["client_id", "level"]].drop_duplicates("client_id")
+    return run.rfm.merge(levels, on="client_id", how="left")
+
+
+def _with_names(run: RunTables, frame: pd.DataFrame) -> pd.DataFrame:
+    if run.clients is None:
+        return frame
+    return frame.merge(run.clients[["client_id", "name"]], on="client_id", how="left")
+
+
+def _level_names(run: RunTables) -> dict[str, str]:
+    return dict(_levels(run))
+
+
+def _list(run: ActivityRun, rows: pd.DataFrame, extra: list[str]) -> pd.DataFrame:
+    """A client list: id, name (when known), level, then the `extra` columns, labelled."""
+    rows = _with_names(run, rows.reset_index(drop=True))
+    names = _level_names(run)
+    out = {LABELS["client_id"]: rows["client_id"]}
+    if "name" in rows:
+        out["name"] = rows["name"]
+    out[LABELS["level"]] = rows["level"].map(lambda v: names.get(v, v))
+    for col in extra:
+        out[LABELS[col]] = rows[col]
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- the tables
+
+
+def headline(run: ActivityRun) -> dict[str, str]:
+    """The figures of the first screen, as text."""
+    a = run.rfm
+    none = _params(run).segments.none
+    median = a["recency_days"].dropna()
+    return {
+        "客户数 (clients)": f"{len(a):,}",
+        "窗口内有交易 (traded in the window)": f"{int((a['frequency'] > 0).sum()):,}",
+        "无交易客户 (no transactions)": f"{int((a['segment'] == none).sum()):,}",
+        "距上次交易天数中位数 (median recency, days)": (
+            f"{median.median():,.0f}" if len(median) else NONE),
+        "流失预警 (churn warnings)": f"{len(churn_list(run)):,}",
+        "潜力客户候选 (potential candidates)": f"{len(potential_candidates(run)):,}",
+        "缺少的表 (missing files)": "、".join(run.missing) or NONE,
+    }
+
+
+def segments(run: ActivityRun, *, totals: bool = True) -> pd.DataFrame:
+    """Segment (rows, in the scheme's order) × level (columns, high to low): client counts,
+    with a total row and column. Segments and levels with no client still show (0)."""
+    a = _with_levels(run)
+    order = segment_order(run)
+    rows = order + sorted(set(a["segment"].dropna()) - set(order))
+    levels = _levels(run)
+    counts = a.groupby(["segment", "level"]).size()
+    table = counts.unstack(fill_value=0) if len(counts) else pd.DataFrame()
+    table = table.reindex(index=rows, columns=[lid for lid, _ in levels], fill_value=0)
+    table = table.fillna(0).astype("int64")
+    table.columns = [_tag(label, lid) for lid, label in levels]
+    table.index.name, table.columns.name = SEGMENT, LEVEL
+    if totals:
+        table[TOTAL] = table.sum(axis=1)
+        table.loc[TOTAL] = table.sum(axis=0)
+    return _titled(table, "客户分群 × 客户级别 (segments by level)")
+
+
+def score_distribution(run: ActivityRun) -> pd.DataFrame:
+    """Score (rows 1..5) × R, F, M (columns ``R (recency)`` …): clients with that score.
+    Clients without a counted transaction have no scores and are not counted."""
+    a = run.rfm
+    table = pd.DataFrame({label: a[col].value_counts().reindex(range(1, 6), fill_value=0)
+                          for col, label in SCORES.items()}).astype("int64")
+    table.index = pd.Index(range(1, 6), name=SCORE)
+    return _titled(table, "R、F、M 得分分布 (score distribution, clients)")
+
+
+def churn_list(run: ActivityRun) -> pd.DataFrame:
+    """Core and VIP clients flagged by `rfm.churn` (r ≤ 2, or no counted transaction at all),
+    by level high to low, then the longest since the last trade first, then client_id."""
+    flagged = rfm.churn(run.rfm, run.classification[["client_id", "level"]],
+                        levels_watched=WATCHED, max_r=MAX_R)
+    rank = {lid: i for i, (lid, _) in enumerate(_levels(run))}
+    flagged = flagged.assign(_rank=flagged["level"].map(rank),
+                             _days=flagged["recency_days"].fillna(10**9))
+    flagged = flagged.sort_values(["_rank", "_days", "client_id"],
+                                  ascending=[True, False, True], kind="mergesort")
+    flagged["reason"] = flagged["reason"].map(lambda v: REASONS.get(v, v))
+    out = _list(run, flagged, ["r", "recency_days", "last_trade_date", "rfm_code", "segment",
+                               "reason", "detail"])
+    out[LABELS["last_trade_date"]] = out[LABELS["last_trade_date"]].fillna(NONE)
+    return _titled(out, "流失预警：核心与 VIP 客户 (churn warnings, core and VIP)")
+
+
+def potential_candidates(run: ActivityRun) -> pd.DataFrame:
+    """Ordinary clients in an important segment (重要…) or with r ≥ 4 and f ≥ 4, by monetary
+    largest first, then client_id: candidates for the potential level."""
+    a = _with_levels(run)
+    active = (a["r"].fillna(0) >= CANDIDATE_MIN) & (a["f"].fillna(0) >= CANDIDATE_MIN)
+    picked = a[(a["level"] == CANDIDATE_FROM) & (a["segment"].isin(_important(run)) | active)]
+    picked = picked.sort_values(["monetary", "client_id"], ascending=[False, True],
+                                kind="mergesort")
+    out = _list(run, picked, ["segment", "rfm_code", "r", "f", "m", "recency_days",
+                              "frequency", "monetary"])
+    return _titled(out, "潜力客户候选：普通客户中的活跃客户 (candidates for potential)")
