@@ -231,3 +231,21 @@ def test_the_notebook_runs_on_a_run_folder(tmp_path, with_rfm):
         assert "张**" in text or "张*" in text
     else:
         assert "rfm.csv" in text  # the headline names the missing file
+
+
+def test_scorecard_agreement_counts_grades_by_level_and_states_the_share(tmp_path):
+    folder = write_run(tmp_path / "run")
+    # grades for the ten clients: 001 A (vip: agrees), 002 B (vip: no), 003 B (core: agrees),
+    # 004 C (core: no), 005 C (potential: agrees), 006-010 D (ordinary: all five agree)
+    grades = ["A", "B", "B", "C", "C", "D", "D", "D", "D", "D"]
+    rows = "".join(f"{i:03d},{g}\n" for i, g in enumerate(grades, start=1))
+    _write(folder / "scorecard.csv", "client_id,grade\n" + rows)
+    table = ar.scorecard_agreement(ar.load_activity_run(folder))
+    assert list(table.index) == ["A", "B", "C", "D"]
+    assert table.to_numpy().tolist() == [  # columns: vip, core, potential, ordinary
+        [1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 5]]
+    assert "一致率 80.0%" in table.attrs["title"]  # 8 of 10 agree
+
+
+def test_scorecard_agreement_is_empty_without_a_scorecard(run):
+    assert ar.scorecard_agreement(run).empty

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tiering import rfm
+from tiering import rfm, scorecard
 from tiering.report_tables import (
     NONE,
     TOTAL,
@@ -70,6 +70,7 @@ class ActivityRun(RunTables):
 
     rfm: pd.DataFrame | None = None
     missing: tuple[str, ...] = ()
+    scorecard: pd.DataFrame | None = None  # scorecard.csv: client_id, …, score, grade, level
 
 
 def load_activity_run(run_dir: Path | str, data_dir: Path | str | None = None) -> ActivityRun:
@@ -82,8 +83,28 @@ def load_activity_run(run_dir: Path | str, data_dir: Path | str | None = None) -
     for col in _INTS:
         frame[col] = pd.to_numeric(frame[col]).astype("Int64")
     frame["monetary"] = pd.to_numeric(frame["monetary"]).astype("float64")
+    graded = _read_csv(Path(run_dir) / "scorecard.csv", optional=True)  # optional: a section
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
-    return ActivityRun(**fields, rfm=frame, missing=missing)
+    return ActivityRun(**fields, rfm=frame, missing=missing, scorecard=graded)
+
+
+def scorecard_agreement(run: ActivityRun) -> pd.DataFrame:
+    """Scorecard grade (rows, A to D) × rule-based level (columns, high to low), with the share
+    of clients whose grade maps to their level (A vip, B core, C potential, D ordinary) in the
+    title. Empty when the run has no scorecard.csv."""
+    levels = _levels(run)
+    columns = [_tag(label, lid) for lid, label in levels]
+    if run.scorecard is None or run.scorecard.empty:
+        return _titled(pd.DataFrame(columns=columns), "评分卡与规则分级 (scorecard vs levels)")
+    graded = run.scorecard[["client_id", "grade"]]
+    table, share = scorecard.agreement(graded, run.classification)
+    grades = sorted(table.index)
+    table = table.reindex(index=grades, columns=[lid for lid, _ in levels], fill_value=0)
+    table = table.fillna(0).astype("int64")
+    table.columns = columns
+    table.index.name, table.columns.name = "评分卡等级 (grade)", LEVEL
+    return _titled(table, f"评分卡等级 × 规则级别：一致率 {share:.1%} "
+                          "(scorecard grade vs rule-based level; agreement)")
 
 
 # --------------------------------------------------------------------------- helpers
