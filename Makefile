@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 VENV_PY ?= python3
 
-.PHONY: help setup sample demo test test-fast lint format bench clean
+.PHONY: help setup sample demo whatif test test-fast lint format bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -17,6 +17,16 @@ sample: setup  ## Write the 2,000-client sample data set to data/
 
 demo: sample  ## Set up, generate the sample and publish 2026Q3: tables, HTML reports, index.html
 	.venv/bin/tiering run --period 2026Q3 --data data --force
+
+SET ?= tiers.vip.min_avg_assets=3000000
+whatif:  ## What-if against outputs/2026Q3 (after make demo): make whatif SET='tiers.vip.min_avg_assets=3000000'
+	mkdir -p outputs/whatif
+	.venv/bin/papermill --no-progress-bar notebooks/what-if/what-if.ipynb outputs/whatif/what-if.ipynb \
+	  -p official_dir outputs/2026Q3 -p data_dir data -p out_dir outputs/whatif/tables \
+	  -y 'sets: ["$(SET)"]'
+	$(PY) -c 'from pathlib import Path; from tiering.notebooks import render_html; \
+	  render_html(Path("outputs/whatif/what-if.ipynb"), Path("outputs/whatif/what-if.html"), title="What-if")'
+	@echo "Open outputs/whatif/what-if.html"
 
 test:  ## Run the whole test suite (what CI runs)
 	$(PY) -m ruff check src tests bench
