@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 
+from report_helpers import assert_thin_report, executed_outputs, write_text
 from tiering import activity_report as ar
-from tiering.notebooks import declared_parameters, execute
 
-BOM = "\ufeff"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "40-activity.ipynb"
 
 MANIFEST = {
@@ -66,25 +63,21 @@ CLIENTS = """client_id,name,client_type,open_date
 LEVELS = ["VIP客户 (vip)", "核心客户 (core)", "潜力客户 (potential)", "普通客户 (ordinary)"]
 
 
-def _write(path: Path, text: str) -> None:
-    path.write_text(BOM + text, encoding="utf-8")
-
-
 def write_run(folder: Path, *, rfm: bool = True) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.json").write_text(json.dumps(MANIFEST, ensure_ascii=False),
                                           encoding="utf-8")
-    _write(folder / "classification.csv", CLASSIFICATION)
-    _write(folder / "excluded.csv", "client_id,reason\n")
-    _write(folder / "findings.csv", "client_id,table,row,finding,detail\n")
+    write_text(folder / "classification.csv", CLASSIFICATION)
+    write_text(folder / "excluded.csv", "client_id,reason\n")
+    write_text(folder / "findings.csv", "client_id,table,row,finding,detail\n")
     if rfm:
-        _write(folder / "rfm.csv", RFM)
+        write_text(folder / "rfm.csv", RFM)
     return folder
 
 
 def write_data(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    _write(folder / "clients.csv", CLIENTS)
+    write_text(folder / "clients.csv", CLIENTS)
     return folder
 
 
@@ -200,17 +193,7 @@ def test_a_folder_without_rfm_still_loads(bare):
 
 
 def test_the_notebook_is_a_thin_report_with_the_four_parameters_and_no_outputs():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert nb.cells[0].cell_type == "markdown"
-    assert nb.cells[0].source.startswith("# 客户活跃度 (Client activity, RFM)")
-    assert declared_parameters(NOTEBOOK) == {"run_dir", "data_dir", "mask", "list_cap"}
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        assert cell.outputs == [] and cell.execution_count is None
-        nodes = list(ast.walk(ast.parse(cell.source)))
-        assert not any(isinstance(n, ast.FunctionDef | ast.For | ast.While | ast.Lambda)
-                       for n in nodes), cell.source
+    assert_thin_report(NOTEBOOK, "# 客户活跃度 (Client activity, RFM)")
 
 
 @pytest.mark.slow
@@ -218,13 +201,7 @@ def test_the_notebook_is_a_thin_report_with_the_four_parameters_and_no_outputs()
 def test_the_notebook_runs_on_a_run_folder(tmp_path, with_rfm):
     folder = write_run(tmp_path / "run", rfm=with_rfm)
     data = write_data(tmp_path / "data")
-    executed = tmp_path / "out" / "40-activity.ipynb"
-    execute(NOTEBOOK, executed, {"run_dir": str(folder), "data_dir": str(data), "mask": True,
-                                 "list_cap": 10}, cwd=tmp_path)
-    nb = nbformat.read(executed, as_version=4)
-    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                if o.get("output_type") == "error"]
-    text = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
+    text = executed_outputs(NOTEBOOK, folder, data, tmp_path)
     assert "流失预警" in text
     assert "张三丰" not in text and "郑百川" not in text  # names masked
     if with_rfm:
@@ -239,7 +216,7 @@ def test_scorecard_agreement_counts_grades_by_level_and_states_the_share(tmp_pat
     # 004 C (core: no), 005 C (potential: agrees), 006-010 D (ordinary: all five agree)
     grades = ["A", "B", "B", "C", "C", "D", "D", "D", "D", "D"]
     rows = "".join(f"{i:03d},{g}\n" for i, g in enumerate(grades, start=1))
-    _write(folder / "scorecard.csv", "client_id,grade\n" + rows)
+    write_text(folder / "scorecard.csv", "client_id,grade\n" + rows)
     table = ar.scorecard_agreement(ar.load_activity_run(folder))
     assert list(table.index) == ["A", "B", "C", "D"]
     assert table.to_numpy().tolist() == [  # columns: vip, core, potential, ordinary

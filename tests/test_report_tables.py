@@ -8,9 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from report_helpers import write_text
 from tiering import report_tables as rt
-
-BOM = "\ufeff"
 
 CLASSIFICATION_HEADER = (
     "client_id,as_of,cycle,level,level_label,tier,tier_label,category,category_label,"
@@ -101,28 +100,24 @@ def _manifest(**changes: object) -> dict:
     return manifest
 
 
-def _write(path: Path, text: str) -> None:
-    path.write_text(BOM + text, encoding="utf-8")
-
-
 def write_run(folder: Path, *, manifest: dict | None = None,
               overrides_applied: str | None = None, quarantine: str | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    _write(folder / "classification.csv", _classification_csv())
-    _write(folder / "excluded.csv",
+    write_text(folder / "classification.csv", _classification_csv())
+    write_text(folder / "excluded.csv",
            "client_id,reason\n"
            "00009,closed on 2026-03-01\n"
            "00010,opened after the as-of date (2026-10-08)\n"
            "00011,quarantined: open_date not a date\n")
-    _write(folder / "findings.csv",
+    write_text(folder / "findings.csv",
            "client_id,table,row,finding,detail\n"
            "00001,clients,2,recorded_category_mismatch,recorded conservative but aggressive\n"
            "00003,risk_assessments,10,score_mismatch,given score 50 but the answers score 48\n"
            "00007,risk_assessments,12,unsigned,questionnaire not signed by the client\n")
     if overrides_applied is not None:
-        _write(folder / "overrides_applied.csv", overrides_applied)
+        write_text(folder / "overrides_applied.csv", overrides_applied)
     if quarantine is not None:
-        _write(folder / "quarantine.csv", quarantine)
+        write_text(folder / "quarantine.csv", quarantine)
     (folder / "manifest.json").write_text(json.dumps(manifest or _manifest(), ensure_ascii=False),
                                           encoding="utf-8")
     return folder
@@ -134,7 +129,7 @@ def write_data(folder: Path) -> Path:
     for i in range(1, 9):
         rows.append(f"0000{i},客户{i},individual,2020-01-01,上海,M00{i % 2 + 1},"
                     f"1380000000{i},11010119800101000{i}")
-    _write(folder / "clients.csv", "\n".join(rows) + "\n")
+    write_text(folder / "clients.csv", "\n".join(rows) + "\n")
     return folder
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import math
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from report_helpers import assert_thin_report, executed_outputs, write_text
 from tiering import service_report as sr
-from tiering.notebooks import declared_parameters, execute
 
-BOM = "\ufeff"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "20-service-plan.ipynb"
 
 SERVICES = {
@@ -123,26 +120,22 @@ SERVICE_FILES = {"service_plan.csv": PLAN, "manager_assignments.csv": ASSIGNMENT
                  "product_shelf.csv": SHELF}
 
 
-def _write(path: Path, text: str) -> None:
-    path.write_text(BOM + text, encoding="utf-8")
-
-
 def write_run(folder: Path, *, services: bool = True) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.json").write_text(json.dumps(MANIFEST, ensure_ascii=False),
                                           encoding="utf-8")
-    _write(folder / "classification.csv", CLASSIFICATION)
-    _write(folder / "excluded.csv", "client_id,reason\n")
-    _write(folder / "findings.csv", "client_id,table,row,finding,detail\n")
+    write_text(folder / "classification.csv", CLASSIFICATION)
+    write_text(folder / "excluded.csv", "client_id,reason\n")
+    write_text(folder / "findings.csv", "client_id,table,row,finding,detail\n")
     if services:
         for name, text in SERVICE_FILES.items():
-            _write(folder / name, text)
+            write_text(folder / name, text)
     return folder
 
 
 def write_data(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    _write(folder / "clients.csv", CLIENTS)
+    write_text(folder / "clients.csv", CLIENTS)
     return folder
 
 
@@ -369,28 +362,12 @@ def test_shelf_lists_products_per_category_in_category_order(run):
 
 
 def test_the_notebook_is_a_thin_report_with_the_four_parameters_and_no_outputs():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert nb.cells[0].cell_type == "markdown"
-    assert nb.cells[0].source.startswith("# 服务分配方案 (Service allocation plan)")
-    assert declared_parameters(NOTEBOOK) == {"run_dir", "data_dir", "mask", "list_cap"}
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        assert cell.outputs == [] and cell.execution_count is None
-        nodes = list(ast.walk(ast.parse(cell.source)))
-        assert not any(isinstance(n, ast.FunctionDef | ast.For | ast.While | ast.Lambda)
-                       for n in nodes), cell.source
+    assert_thin_report(NOTEBOOK, "# 服务分配方案 (Service allocation plan)")
 
 
 @pytest.mark.slow
 def test_the_notebook_runs_on_a_run_folder(tmp_path):
     folder = write_run(tmp_path / "run")
     data = write_data(tmp_path / "data")
-    executed = tmp_path / "out" / "20-service-plan.ipynb"
-    execute(NOTEBOOK, executed, {"run_dir": str(folder), "data_dir": str(data), "mask": True,
-                                 "list_cap": 10}, cwd=tmp_path)
-    nb = nbformat.read(executed, as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
+    text = executed_outputs(NOTEBOOK, folder, data, tmp_path)
     assert "未分配专属经理的客户" in text and "李四海" not in text  # names masked
-    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                if o.get("output_type") == "error"]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import math
 from datetime import date
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from report_helpers import assert_thin_report, executed_outputs, write_text
 from tiering import visit_report as vr
-from tiering.notebooks import declared_parameters, execute
 
-BOM = "\ufeff"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "30-visit-schedule.ipynb"
 
 MANIFEST = {
@@ -91,21 +88,17 @@ WEEKS = ["2026-09-28", "2026-10-05", "2026-10-12", "2026-10-19", "2026-10-26", "
          "2026-12-21", "2026-12-28"]
 
 
-def _write(path: Path, text: str) -> None:
-    path.write_text(BOM + text, encoding="utf-8")
-
-
 def write_run(folder: Path, *, visits: bool = True, calendars: bool = True) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.json").write_text(json.dumps(MANIFEST, ensure_ascii=False),
                                           encoding="utf-8")
-    _write(folder / "classification.csv", CLASSIFICATION)
-    _write(folder / "excluded.csv", "client_id,reason\n")
-    _write(folder / "findings.csv", "client_id,table,row,finding,detail\n")
-    _write(folder / "manager_load.csv", LOAD)
+    write_text(folder / "classification.csv", CLASSIFICATION)
+    write_text(folder / "excluded.csv", "client_id,reason\n")
+    write_text(folder / "findings.csv", "client_id,table,row,finding,detail\n")
+    write_text(folder / "manager_load.csv", LOAD)
     if visits:
         for name, text in VISIT_FILES.items():
-            _write(folder / name, text)
+            write_text(folder / name, text)
     if calendars:
         (folder / "calendars").mkdir()
         for manager in ("A1", "A2"):  # A3 has nothing scheduled: no calendar
@@ -116,7 +109,7 @@ def write_run(folder: Path, *, visits: bool = True, calendars: bool = True) -> P
 
 def write_data(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    _write(folder / "clients.csv", CLIENTS)
+    write_text(folder / "clients.csv", CLIENTS)
     return folder
 
 
@@ -232,7 +225,7 @@ def test_week_load_keeps_the_busiest_managers_and_says_so_in_the_title(run):
 
 def test_week_load_shows_a_visit_outside_the_quarter_in_its_own_week(tmp_path):
     folder = write_run(tmp_path / "run")
-    _write(folder / "visit_schedule.csv", SCHEDULE + "2027-01-04,A2,004,visit,core,late\n")
+    write_text(folder / "visit_schedule.csv", SCHEDULE + "2027-01-04,A2,004,visit,core,late\n")
     table = vr.week_load(vr.load_visit_run(folder), totals=False)
     assert table.columns.tolist() == [*WEEKS, "2027-01-04"]
     assert table.loc["A2", "2027-01-04"] == 1
@@ -305,7 +298,7 @@ def test_shortfalls_list_visits_then_care_by_level_then_most_missing_with_names(
 
 def test_a_shortfalls_file_with_a_kind_column_says_which_rows_are_care(tmp_path):
     folder = write_run(tmp_path / "run")
-    _write(folder / "visit_shortfalls.csv", "client_id,manager_id,level,missing,reason,kind\n"
+    write_text(folder / "visit_shortfalls.csv", "client_id,manager_id,level,missing,reason,kind\n"
            "002,A1,vip,1,gap,visit\n008,,vip,1,no manager,birthday_greeting\n")
     loaded = vr.load_visit_run(folder)
     assert vr.shortfalls(loaded)["类型"].tolist() == ["拜访 (visit)", "关怀 (care)"]
@@ -351,17 +344,7 @@ def test_manager_summary_counts_each_managers_schedule_and_names_the_calendar(ru
 
 
 def test_the_notebook_is_a_thin_report_with_the_four_parameters_and_no_outputs():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert nb.cells[0].cell_type == "markdown"
-    assert nb.cells[0].source.startswith("# 拜访与关怀计划 (Visit and care schedule)")
-    assert declared_parameters(NOTEBOOK) == {"run_dir", "data_dir", "mask", "list_cap"}
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        assert cell.outputs == [] and cell.execution_count is None
-        nodes = list(ast.walk(ast.parse(cell.source)))
-        assert not any(isinstance(n, ast.FunctionDef | ast.For | ast.While | ast.Lambda)
-                       for n in nodes), cell.source
+    assert_thin_report(NOTEBOOK, "# 拜访与关怀计划 (Visit and care schedule)")
 
 
 @pytest.mark.slow
@@ -369,13 +352,7 @@ def test_the_notebook_is_a_thin_report_with_the_four_parameters_and_no_outputs()
 def test_the_notebook_runs_on_a_run_folder(tmp_path, visits):
     folder = write_run(tmp_path / "run", visits=visits, calendars=visits)
     data = write_data(tmp_path / "data")
-    executed = tmp_path / "out" / "30-visit-schedule.ipynb"
-    execute(NOTEBOOK, executed, {"run_dir": str(folder), "data_dir": str(data), "mask": True,
-                                 "list_cap": 10}, cwd=tmp_path)
-    nb = nbformat.read(executed, as_version=4)
-    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                if o.get("output_type") == "error"]
-    text = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
+    text = executed_outputs(NOTEBOOK, folder, data, tmp_path)
     assert "未能安排的拜访与关怀" in text
     assert "吴十全" not in text and "张三丰" not in text  # names masked
     if visits:
