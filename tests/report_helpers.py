@@ -19,6 +19,13 @@ def write_text(path: Path, text: str) -> None:
     path.write_text(BOM + text, encoding="utf-8")
 
 
+def write_clients(folder: Path, clients_csv: str) -> Path:
+    """An input folder holding only the clients table (names for the masked lists)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text(folder / "clients.csv", clients_csv)
+    return folder
+
+
 def assert_thin_report(notebook: Path, title: str) -> None:
     """A title cell, the four report parameters, code cells without outputs and without
     functions or loops (the library computes; the notebook displays)."""

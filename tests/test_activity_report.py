@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from report_helpers import assert_thin_report, executed_outputs, write_text
+from report_helpers import assert_thin_report, executed_outputs, write_clients, write_text
 from tiering import activity_report as ar
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "40-activity.ipynb"
@@ -76,9 +76,7 @@ def write_run(folder: Path, *, rfm: bool = True) -> Path:
 
 
 def write_data(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    write_text(folder / "clients.csv", CLIENTS)
-    return folder
+    return write_clients(folder, CLIENTS)
 
 
 @pytest.fixture

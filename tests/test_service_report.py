@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from report_helpers import assert_thin_report, executed_outputs, write_text
+from report_helpers import assert_thin_report, executed_outputs, write_clients, write_text
 from tiering import service_report as sr
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "20-service-plan.ipynb"
@@ -134,9 +134,7 @@ def write_run(folder: Path, *, services: bool = True) -> Path:
 
 
 def write_data(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    write_text(folder / "clients.csv", CLIENTS)
-    return folder
+    return write_clients(folder, CLIENTS)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from report_helpers import assert_thin_report, executed_outputs, write_text
+from report_helpers import assert_thin_report, executed_outputs, write_clients, write_text
 from tiering import visit_report as vr
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "30-visit-schedule.ipynb"
@@ -108,9 +108,7 @@ def write_run(folder: Path, *, visits: bool = True, calendars: bool = True) -> P
 
 
 def write_data(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    write_text(folder / "clients.csv", CLIENTS)
-    return folder
+    return write_clients(folder, CLIENTS)
 
 
 @pytest.fixture
