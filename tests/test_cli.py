@@ -222,3 +222,24 @@ def test_sample_is_classified_with_every_client_once(tmp_path: Path):
     assert set(both) == set(clients)
     levels = set(read(out / "classification.csv")["level"])
     assert levels == {"ordinary", "potential", "core", "vip"}
+
+
+def test_classify_with_a_recency_score_as_a_potential_criterion(tmp_path: Path):
+    data = tmp_path / "data"
+    write(data, "clients", "client_id,name,client_type,open_date\n"
+                           "X,甲,individual,2020-01-01\n"
+                           "Y,乙,individual,2020-01-01\n"
+                           "Z,丙,individual,2020-01-01\n")
+    write(data, "products", "product_id,name,risk_level\nP1,稳健一号,R2\n")
+    # as of 2026-09-30: X's last purchase 2 days before (R 5), Y's 258 days before (R 1),
+    # Z never traded (no score); nobody has assets, so only the score can make a potential
+    write(data, "transactions", "client_id,trade_date,product_id,side,amount\n"
+                                "X,2026-09-28,P1,purchase,10000\n"
+                                "Y,2026-01-15,P1,purchase,10000\n")
+    out = tmp_path / "out" / "q3"
+    result = classify(data, out, "--set", "tiers.potential.min_rfm_r=5")
+    assert result.exit_code == 0, result.output
+    table = read(out / "classification.csv").set_index("client_id")
+    assert table["tier"].to_dict() == {"X": "potential", "Y": "ordinary", "Z": "ordinary"}
+    assert table.loc["X", "reasons"].startswith("potential: rfm_r 5 ≥ 5")
+    assert "rfm_r 1" in table.loc["Y", "reasons"] and "rfm_r none" in table.loc["Z", "reasons"]

@@ -339,3 +339,38 @@ def test_tier_does_not_depend_on_which_other_clients_are_rated(ly, ytd, fee):
         features(("x", 6_000_000, 0, 0), ("me", ly, ytd, fee), ("y", 0, 0, 0)), policy()
     )
     assert crowd["tier"].iloc[1] == alone
+
+
+# --- activity (RFM) scores as potential criteria (SPEC 2.2, 2.6) -----------------------------
+
+
+def with_scores(frame: pd.DataFrame, r: list, f: list, m: list) -> pd.DataFrame:
+    return frame.assign(rfm_r=pd.Series(r, dtype="float64"), rfm_f=pd.Series(f, dtype="float64"),
+                        rfm_m=pd.Series(m, dtype="float64"))
+
+
+def test_potential_by_frequency_score_beside_the_asset_band():
+    # potential: assets in [100,000, 500,000) OR rfm_f >= 4 (match any)
+    rules = policy("tiers.potential.min_rfm_f=4")
+    frame = with_scores(
+        features(("busy", 50_000, 0, 0), ("quiet", 50_000, 0, 0), ("never", 50_000, 0, 0),
+                 ("rich", 200_000, 0, 0)),
+        r=[5, 5, None, 1], f=[4, 3, None, 1], m=[1, 1, None, 1])
+    out = assign_tiers(frame, rules).set_index("client_id")
+    # busy: F 4 meets >= 4; quiet: F 3 does not; never traded: an empty score meets nothing;
+    # rich: the asset band holds whatever the score
+    assert out["tier"].to_dict() == {"busy": "potential", "quiet": "ordinary",
+                                     "never": "ordinary", "rich": "potential"}
+    assert out.loc["busy", "tier_reason"] == "potential: rfm_f 4 ≥ 4"
+    assert "rfm_f none" in out.loc["never", "tier_reason"]
+
+
+def test_potential_needing_both_assets_and_an_active_score_with_match_all():
+    # potential: assets in [100,000, 500,000) AND rfm_r >= 4 (match all)
+    rules = policy("tiers.potential.match=all", "tiers.potential.min_rfm_r=4")
+    frame = with_scores(features(("recent", 150_000, 0, 0), ("stale", 150_000, 0, 0)),
+                        r=[4, 3], f=[1, 1], m=[1, 1])
+    out = assign_tiers(frame, rules).set_index("client_id")
+    assert out["tier"].to_dict() == {"recent": "potential", "stale": "ordinary"}
+    assert out.loc["recent", "tier_reason"] == (
+        "potential: avg_assets_last_year 150,000.00 ≥ 100,000 and < 500,000 and rfm_r 4 ≥ 4")

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from tiering import cycle as cycles
-from tiering import features, questionnaire, tiers
-from tiering.params import Parameters
+from tiering import features, questionnaire, rfm, tiers
+from tiering.params import Parameters, Policy
 from tiering.schemas import Classification, Excluded, output_columns
 
 CLASSIFICATION_COLUMNS = output_columns(Classification)
@@ -52,6 +52,9 @@ def rate(
     scope, excluded = split_scope(clients, as_of, set_aside or {})
 
     indicators = client_indicators(tables, scope, as_of, policy.daily_average.denominator)
+    if tiers.used_columns(policy) & tiers.SCORE_COLUMNS:
+        indicators = indicators.merge(activity_scores(tables, scope, as_of, policy),
+                                      on="client_id", how="left")
     tiered = tiers.assign_tiers(indicators, policy)
 
     categories, findings = client_categories(tables, clients, scope, params, as_of)
@@ -107,6 +110,7 @@ def split_scope(
         extra = pd.DataFrame({"client_id": list(set_aside),
                               "reason": [f"quarantined: {r}" for r in set_aside.values()]})
         excluded = pd.concat([excluded, extra], ignore_index=True)
+    excluded = excluded.astype({"client_id": "str", "reason": "str"})  # typed when empty too
     excluded = excluded.sort_values("client_id", kind="mergesort").reset_index(drop=True)
     return scope.reset_index(drop=True), excluded[EXCLUDED_COLUMNS]
 
@@ -139,6 +143,19 @@ def client_indicators(
     return out.reset_index(drop=True)
 
 
+def activity_scores(
+    tables: Mapping[str, pd.DataFrame], scope: pd.DataFrame, as_of: date, policy: Policy
+) -> pd.DataFrame:
+    """rfm_r, rfm_f, rfm_m per client in scope (floats; empty without a counted trade), for
+    tier rules that read activity (SPEC 2.2 potential criteria, 2.6)."""
+    scores = rfm.rfm(tables.get("transactions"), scope["client_id"], as_of=as_of,
+                     params=policy.rfm)
+    return pd.DataFrame({
+        "client_id": scores["client_id"].to_numpy(),
+        **{f"rfm_{s}": pd.to_numeric(scores[s]).astype("float64").to_numpy() for s in "rfm"},
+    })
+
+
 def client_categories(
     tables: Mapping[str, pd.DataFrame], clients: pd.DataFrame, scope: pd.DataFrame,
     params: Parameters, as_of: date,
@@ -147,9 +164,14 @@ def client_categories(
     risk = params.policy.risk
     assessments = tables.get("risk_assessments")
     if assessments is None or assessments.empty:
-        empty = pd.DataFrame(columns=["assessment_date", "score", "category",
-                                      "assessment_expires", "assessment_expired",
-                                      "lowest_category"])
+        empty = pd.DataFrame({
+            "assessment_date": pd.Series(dtype="datetime64[ns]"),
+            "score": pd.Series(dtype="float64"),
+            "category": pd.Series(dtype="object"),
+            "assessment_expires": pd.Series(dtype="datetime64[ns]"),
+            "assessment_expired": pd.Series(dtype="bool"),
+            "lowest_category": pd.Series(dtype="bool"),
+        })
         return empty, pd.DataFrame(columns=questionnaire.FINDING_COLUMNS)
     scored, findings = questionnaire.score_assessments(assessments, params.questionnaire, risk)
     latest = questionnaire.latest_categories(scored, as_of, risk)

@@ -30,7 +30,9 @@ from tiering.service_params import (
     VisitParams,
 )
 
-INDICATORS = ("avg_assets", "avg_assets_last_year", "avg_assets_ytd", "mgmt_fee_last_year")
+INDICATORS = ("avg_assets", "avg_assets_last_year", "avg_assets_ytd", "mgmt_fee_last_year",
+              "rfm_r", "rfm_f", "rfm_m")
+RFM_INDICATORS = ("rfm_r", "rfm_f", "rfm_m")  # the activity scores 1-5 (SPEC 2.6)
 CYCLES = ("annual", "quarterly", "monthly", "adhoc")
 _BOUND_KEY = re.compile(r"^(min|max)_(?P<indicator>[a-z_]+?)(?P<inclusive>_inclusive)?$")
 
@@ -186,6 +188,9 @@ class Policy(_Frozen):
         for tier_id in ids[:-1]:
             if not self.tiers[tier_id].bounds:
                 raise ValueError(f"tiers.{tier_id}: only the last tier may have no bounds")
+        unknown = [lv for lv in self.rfm.churn.levels if lv not in level_ids]
+        if unknown:
+            raise ValueError(f"rfm.churn.levels: {unknown[0]!r} is not one of {level_ids}")
         if self.cycle.new_client_level not in level_ids:
             raise ValueError(f"cycle.new_client_level: {self.cycle.new_client_level!r} "
                              f"is not one of {level_ids}")

@@ -96,15 +96,23 @@ def aggregate_pandas(transactions: IntoFrame, *, as_of: date, params: RfmParams)
 
 
 def rfm(
-    transactions: IntoFrame,
+    transactions: IntoFrame | None,
     clients_in_scope: pd.Series,
     *,
     as_of: date,
     params: RfmParams | None = None,
 ) -> pd.DataFrame:
-    """One row per client in scope: the RFM figures, scores, code and segment (module rules)."""
+    """One row per client in scope: the RFM figures, scores, code and segment (module rules).
+
+    `transactions` None (no transactions table) means no client has a counted transaction."""
     params = params or RfmParams()
-    agg = aggregate_pandas(transactions, as_of=as_of, params=params)
+    if transactions is None:
+        agg = pd.DataFrame({"client_id": pd.Series(dtype="str"),
+                            "last_trade_date": pd.Series(dtype="datetime64[ns]"),
+                            "frequency": pd.Series(dtype="int64"),
+                            "monetary": pd.Series(dtype="float64")})
+    else:
+        agg = aggregate_pandas(transactions, as_of=as_of, params=params)
     scope = pd.DataFrame({"client_id": pd.Series(clients_in_scope, dtype=str).unique()})
     out = scope.merge(agg, on="client_id", how="left").sort_values("client_id")
     out = out.reset_index(drop=True)

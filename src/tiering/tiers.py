@@ -17,22 +17,33 @@ INDICATOR_COLUMNS = {
     "avg_assets_last_year": ("avg_assets_last_year",),
     "avg_assets_ytd": ("avg_assets_ytd",),
     "mgmt_fee_last_year": ("mgmt_fee_last_year",),
+    "rfm_r": ("rfm_r",),  # the activity scores 1-5 (SPEC 2.6); empty without a counted trade
+    "rfm_f": ("rfm_f",),
+    "rfm_m": ("rfm_m",),
 }
+SCORE_COLUMNS = frozenset({"rfm_r", "rfm_f", "rfm_m"})
+
+
+def used_columns(policy: Policy) -> set[str]:
+    """The indicator columns some tier rule reads."""
+    return {c for rule in policy.tiers.values() for b in rule.bounds
+            for c in INDICATOR_COLUMNS[b.indicator]}
 
 
 def assign_tiers(features: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Tier, level and reason per client.
 
-    `features` has client_id and the indicator columns (avg_assets_last_year, avg_assets_ytd,
-    mgmt_fee_last_year). Returns client_id, tier, computed_level, tier_reason.
+    `features` has client_id and the indicator columns the rules use (avg_assets_last_year,
+    avg_assets_ytd, mgmt_fee_last_year; rfm_r, rfm_f, rfm_m when a rule reads an RFM score).
+    An empty score (no counted trade) satisfies no bound. Returns client_id, tier,
+    computed_level, tier_reason.
     """
     n = len(features)
     tier = np.full(n, None, dtype=object)
     reason = pd.Series("", index=features.index, dtype="object")
     undecided = np.ones(n, dtype=bool)
-    used = {c for rule in policy.tiers.values() for b in rule.bounds
-            for c in INDICATOR_COLUMNS[b.indicator]}
-    shown = {c: c + " " + _money(features[c]) for c in sorted(used)}  # formatted once
+    shown = {c: c + " " + (_score(features[c]) if c in SCORE_COLUMNS else _money(features[c]))
+             for c in sorted(used_columns(policy))}  # formatted once
     for tier_id, rule in policy.tiers.items():
         if not rule.bounds:
             holds = np.ones(n, dtype=bool)
@@ -94,6 +105,11 @@ def _bound_holds(
     fallback = shown[first] + " not " + _describe(bound)
     text = text.mask(~holds, fallback)
     return holds, text
+
+
+def _score(values: pd.Series) -> pd.Series:
+    numbers = pd.to_numeric(values).astype("float64")
+    return numbers.map(lambda v: "none" if np.isnan(v) else f"{v:.0f}").astype("object")
 
 
 def _money(values: pd.Series) -> pd.Series:
