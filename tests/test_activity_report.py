@@ -148,8 +148,9 @@ def test_score_distribution_counts_clients_with_scores(run):
 def test_churn_list_core_and_vip_with_low_r_or_no_transactions(run):
     table = ar.churn_list(run)
     assert table.attrs["title"] == "流失预警：核心与 VIP 客户 (churn warnings, core and VIP)"
-    assert list(table.columns) == ["客户编号", "name", "客户级别", "R 得分", "距上次交易天数",
-                                   "上次交易日期", "RFM 代码", "客户分群", "预警原因", "说明"]
+    assert list(table.columns) == ["客户编号", "name", "客户级别", "R 得分", "上次 R 得分",
+                                   "距上次交易天数", "上次交易日期", "RFM 代码", "客户分群",
+                                   "预警原因", "说明"]
     # vip first; within core, never traded (003) before 90 days (004); 002 (R5) and 005
     # (potential) are not listed
     assert table["客户编号"].tolist() == ["001", "003", "004"]
@@ -159,6 +160,27 @@ def test_churn_list_core_and_vip_with_low_r_or_no_transactions(run):
     assert table["上次交易日期"].tolist() == ["2026-03-14", "—", "2026-07-02"]
     assert table["预警原因"].tolist() == ["近度得分低 (R low)", "无交易记录 (no transactions)",
                                       "近度得分低 (R low)"]
+
+
+# churn.csv as a run writes it when the previous official run scored 002 at R 5 and 003 at R 3:
+# 002 (now R 5) did not fall, 003 (now no trade) fell; 001 and 004 had no previous score.
+CHURN = """client_id,level,r,previous_r,recency_days,last_trade_date,rfm_code,segment,reason,detail
+001,vip,1,,200,2026-03-14,113,重要挽留客户,r_low,"R 1 ≤ 2, 200 days since the last trade"
+003,core,,3,,,000,无交易客户,r_fell,R 3 → —
+004,core,2,,90,2026-07-02,222,一般挽留客户,r_low,"R 2 ≤ 2, 90 days since the last trade"
+"""
+
+
+def test_churn_list_reads_the_runs_churn_file_with_the_previous_score(tmp_path):
+    folder = write_run(tmp_path / "run")
+    write_text(folder / "churn.csv", CHURN)
+    run = ar.load_activity_run(folder, write_data(tmp_path / "data"))
+    table = ar.churn_list(run)
+    assert table["客户编号"].tolist() == ["001", "003", "004"]
+    assert table["上次 R 得分"].tolist() == [pd.NA, 3, pd.NA]
+    assert table["预警原因"].tolist() == ["近度得分低 (R low)", "近度得分下降 (R fell)",
+                                      "近度得分低 (R low)"]
+    assert table["说明"].tolist()[1] == "R 3 → —"
 
 
 def test_potential_candidates_ordinary_important_or_active_by_monetary(run):

@@ -151,3 +151,33 @@ def test_history_survives_reopening_the_file(tmp_path):
     path = tmp_path / "history.sqlite"
     History(path).record("annual", date(2025, 12, 31), ratings(("A", "vip")), META)
     assert levels(History(path).in_force(date(2026, 1, 1))) == {"A": "vip"}
+
+
+def activity(*rows: tuple[str, int | None]) -> pd.DataFrame:
+    return pd.DataFrame({"client_id": [r[0] for r in rows],
+                         "r": pd.array([r[1] for r in rows], dtype="Int64")})
+
+
+def test_previous_r_is_empty_without_a_history(history):
+    assert history.previous_r(date(2026, 9, 30)).empty
+
+
+def test_previous_r_comes_from_the_latest_run_before_the_date(history):
+    history.record("quarterly", date(2026, 3, 31), ratings(("A", "vip"), ("B", "core")), META,
+                   activity(("A", 5), ("B", 2)))
+    history.record("quarterly", date(2026, 6, 30), ratings(("A", "vip"), ("B", "core")), META,
+                   activity(("A", 4), ("B", None)))
+    # as of Q3: Q2's scores (B had no counted trade then); as of Q2: Q1's
+    q3 = history.previous_r(date(2026, 9, 30))
+    assert q3["A"] == 4 and q3["B"] is pd.NA
+    assert history.previous_r(date(2026, 6, 30)).to_dict() == {"A": 5, "B": 2}
+
+
+def test_rerun_replaces_activity_and_a_run_without_activity_keeps_older_scores(history):
+    history.record("quarterly", date(2026, 3, 31), ratings(("A", "vip")), META,
+                   activity(("A", 5)))
+    history.record("quarterly", date(2026, 6, 30), ratings(("A", "vip")), META,
+                   activity(("A", 1)))
+    history.record("quarterly", date(2026, 6, 30), ratings(("A", "vip")), META)  # classify only
+    # the Q2 re-run recorded no activity: Q1's score is the latest before Q3
+    assert history.previous_r(date(2026, 9, 30)).to_dict() == {"A": 5}

@@ -387,3 +387,14 @@ def test_calendar_extra_years_are_loaded_and_change_the_hash(folder):
 def test_malformed_calendar_file_is_an_error_naming_the_file(folder):
     (folder / "calendar-extra.yaml").write_text("2099: [2099-01-01]\n", encoding="utf-8")
     assert "calendar-extra.yaml" in error_of(folder / "policy-2017.yaml")
+
+
+def test_churn_levels_must_be_known_levels():
+    message = error_of(POLICY, sets=("rfm.churn.levels=[core, gold]",))
+    assert "rfm.churn.levels" in message and "gold" in message
+
+
+def test_rfm_scores_are_tier_indicators():
+    params = load_parameters(POLICY, sets=["tiers.potential.min_rfm_m=5"])
+    bounds = {b.indicator: (b.min, b.max) for b in params.policy.tiers["potential"].bounds}
+    assert bounds == {"avg_assets": (100_000.0, 500_000.0), "rfm_m": (5.0, None)}

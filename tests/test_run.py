@@ -221,3 +221,35 @@ def test_verify_confirms_the_run_and_notices_a_changed_input(published, tmp_path
                  "--history", history)
     assert bad.exit_code == 1
     assert "fees" in bad.output and "changed" in bad.output
+
+
+def test_the_next_run_warns_of_core_and_vip_clients_whose_recency_fell(published, tmp_path):
+    import pandas as pd
+
+    data, folder, _ = published
+    out = tmp_path / "outputs"
+    out.mkdir()
+    shutil.copy(folder.parent / "history.sqlite", out / "history.sqlite")  # Q3 recorded
+    reports = tmp_path / "notebooks"
+    reports.mkdir()
+    shutil.copy(NOTEBOOKS / "40-activity.ipynb", reports)
+    result = run(data, out, notebooks=reports, period="2026Q4")
+    assert result.exit_code == 0, result.output
+
+    def read(path: Path) -> pd.DataFrame:
+        return pd.read_csv(path, dtype={"client_id": str}, encoding="utf-8-sig")
+
+    q3 = read(folder / "rfm.csv").set_index("client_id")["r"]
+    q4 = read(out / "2026Q4" / "rfm.csv").set_index("client_id")["r"]
+    levels = read(out / "2026Q4" / "classification.csv").set_index("client_id")["level"]
+    churn = read(out / "2026Q4" / "churn.csv").set_index("client_id")
+    # the rule, applied to the two runs' files: a watched client with a Q3 score whose Q4
+    # score is lower or gone
+    watched = levels[levels.isin(["core", "vip"])].index
+    fell = {c for c in watched if c in q3.index and pd.notna(q3[c])
+            and (pd.isna(q4.get(c)) or q4[c] < q3[c])}
+    assert fell, "three months on, some watched client's R must have fallen"
+    assert set(churn.index[churn["reason"] == "r_fell"]) == fell
+    assert (churn.loc[sorted(fell), "previous_r"] == q3[sorted(fell)]).all()
+    html = (out / "2026Q4" / "reports" / "40-activity.html").read_text(encoding="utf-8")
+    assert "(R fell)" in html  # the interactive table's data (its Chinese is JSON-escaped)

@@ -155,6 +155,29 @@ def test_an_unknown_indicator_column_is_an_error_naming_it():
                                    Indicator(column="fees", weight=0.5)))
 
 
+def test_a_missing_reweight_indicator_is_left_out_and_the_other_weights_scaled_up():
+    # 0.45 + 0.30 + 0.25 = 1; without satisfaction: 0.45 / 0.75 = 0.6 and 0.30 / 0.75 = 0.4.
+    # min_max assets (100..500): a 0, b 25, c 50, d 100; recency lower better (10..50):
+    # a 100, b 50, c 0, d 100 -> a 0.6*0 + 0.4*100 = 40, b 15 + 20 = 35, c 30, d 100
+    scored = score(FOUR_CLIENTS, params(
+        Indicator(column="assets", weight=0.45),
+        Indicator(column="recency", weight=0.30, direction="lower_better"),
+        Indicator(column="satisfaction", weight=0.25, if_missing="reweight")))
+    assert by_client(scored)["score"].to_dict() == {"a": 40.0, "b": 35.0, "c": 30.0, "d": 100.0}
+    assert scored.attrs["left_out"] == ["satisfaction"]
+    assert "satisfaction" not in scored.columns
+
+
+def test_a_present_reweight_indicator_counts_with_its_own_weight():
+    frame = FOUR_CLIENTS.assign(satisfaction=[5.0, 1.0, 1.0, 1.0])
+    # satisfaction min_max: a 100, others 0 -> a 0.45*0 + 0.30*100 + 0.25*100 = 55
+    scored = by_client(score(frame, params(
+        Indicator(column="assets", weight=0.45),
+        Indicator(column="recency", weight=0.30, direction="lower_better"),
+        Indicator(column="satisfaction", weight=0.25, if_missing="reweight"))))
+    assert scored.loc["a", "score"] == 55.0
+
+
 # --- indicator frame --------------------------------------------------------------------------
 
 def test_indicator_frame_gathers_tenure_activity_and_numeric_metrics():

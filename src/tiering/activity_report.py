@@ -8,8 +8,8 @@ The run folder holds ``rfm.csv`` (written by `rfm.rfm`): one row per classified 
 recency_days, frequency, monetary, the scores r, f, m (empty for clients without a counted
 transaction), rfm_code and segment. Its two uses (SPEC 2.6):
 
-- `churn_list`: core and VIP clients flagged by `rfm.churn` (no previous run is compared, so
-  a client is flagged when r ≤ 2, or when it has no counted transaction at all);
+- `churn_list`: the run's ``churn.csv`` (`rfm.churn` against the previous official run's R:
+  R fell; with no previous R, R ≤ `rfm.churn.max_r` or no counted transaction at all);
 - `potential_candidates`: ordinary clients in an important segment (重要…, M high) or with
   r ≥ 4 and f ≥ 4, by monetary, largest first — candidates for the potential level.
 
@@ -42,15 +42,14 @@ from tiering.report_tables import (
 from tiering.rfm_params import RfmParams
 
 FILE = "rfm.csv"
-WATCHED = ("core", "vip")
-MAX_R = 2  # churn: r at or below this
 CANDIDATE_FROM = "ordinary"
 CANDIDATE_MIN = 4  # potential: r and f both at or above this (or an important segment)
 SCORES = {"r": "R (recency)", "f": "F (frequency)", "m": "M (monetary)"}
 REASONS = {"r_low": "近度得分低 (R low)", "r_fell": "近度得分下降 (R fell)",
            "no_transactions": "无交易记录 (no transactions)"}
 LABELS = {
-    "client_id": "客户编号", "level": "客户级别", "r": "R 得分", "f": "F 得分", "m": "M 得分",
+    "client_id": "客户编号", "level": "客户级别", "r": "R 得分", "previous_r": "上次 R 得分",
+    "f": "F 得分", "m": "M 得分",
     "recency_days": "距上次交易天数", "last_trade_date": "上次交易日期",
     "frequency": "交易次数", "monetary": "交易金额 (元)", "rfm_code": "RFM 代码",
     "segment": "客户分群", "reason": "预警原因", "detail": "说明",
@@ -71,6 +70,7 @@ class ActivityRun(RunTables):
     rfm: pd.DataFrame | None = None
     missing: tuple[str, ...] = ()
     scorecard: pd.DataFrame | None = None  # scorecard.csv: client_id, …, score, grade, level
+    churn: pd.DataFrame | None = None  # churn.csv (None: a run written before it existed)
 
 
 def load_activity_run(run_dir: Path | str, data_dir: Path | str | None = None) -> ActivityRun:
@@ -84,8 +84,12 @@ def load_activity_run(run_dir: Path | str, data_dir: Path | str | None = None) -
         frame[col] = pd.to_numeric(frame[col]).astype("Int64")
     frame["monetary"] = pd.to_numeric(frame["monetary"]).astype("float64")
     graded = _read_csv(Path(run_dir) / "scorecard.csv", optional=True)  # optional: a section
+    warned = _read_csv(Path(run_dir) / "churn.csv", optional=True)
+    if warned is not None:
+        for col in ("r", "previous_r", "recency_days"):
+            warned[col] = pd.to_numeric(warned[col]).astype("Int64")
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
-    return ActivityRun(**fields, rfm=frame, missing=missing, scorecard=graded)
+    return ActivityRun(**fields, rfm=frame, missing=missing, scorecard=graded, churn=warned)
 
 
 def scorecard_agreement(run: ActivityRun) -> pd.DataFrame:
@@ -206,18 +210,21 @@ def score_distribution(run: ActivityRun) -> pd.DataFrame:
 
 
 def churn_list(run: ActivityRun) -> pd.DataFrame:
-    """Core and VIP clients flagged by `rfm.churn` (r ≤ 2, or no counted transaction at all),
-    by level high to low, then the longest since the last trade first, then client_id."""
-    flagged = rfm.churn(run.rfm, run.classification[["client_id", "level"]],
-                        levels_watched=WATCHED, max_r=MAX_R)
+    """The run's churn warnings (``churn.csv``; for an older run without it, `rfm.churn` with
+    no previous run), by level high to low, then the longest since the last trade first,
+    then client_id."""
+    watch = _params(run).churn
+    flagged = run.churn if run.churn is not None else rfm.churn(
+        run.rfm, run.classification[["client_id", "level"]],
+        levels_watched=watch.levels, max_r=watch.max_r)
     rank = {lid: i for i, (lid, _) in enumerate(_levels(run))}
     flagged = flagged.assign(_rank=flagged["level"].map(rank),
                              _days=flagged["recency_days"].fillna(10**9))
     flagged = flagged.sort_values(["_rank", "_days", "client_id"],
                                   ascending=[True, False, True], kind="mergesort")
     flagged["reason"] = flagged["reason"].map(lambda v: REASONS.get(v, v))
-    out = _list(run, flagged, ["r", "recency_days", "last_trade_date", "rfm_code", "segment",
-                               "reason", "detail"])
+    out = _list(run, flagged, ["r", "previous_r", "recency_days", "last_trade_date",
+                               "rfm_code", "segment", "reason", "detail"])
     out[LABELS["last_trade_date"]] = out[LABELS["last_trade_date"]].fillna(NONE)
     return _titled(out, "流失预警：核心与 VIP 客户 (churn warnings, core and VIP)")
 

@@ -29,6 +29,7 @@ class Allocation:
     visit_schedule: pd.DataFrame
     visit_shortfalls: pd.DataFrame
     rfm: pd.DataFrame
+    churn: pd.DataFrame
     scorecard: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -43,6 +44,7 @@ class Allocation:
             "visit_schedule": self.visit_schedule,
             "visit_shortfalls": self.visit_shortfalls,
             "rfm": self.rfm,
+            "churn": self.churn,
             "scorecard": self.scorecard,
         }
 
@@ -54,10 +56,13 @@ def allocate(
     *,
     as_of: date,
     calendar: WorkingCalendar,
+    previous_r: pd.Series | None = None,
 ) -> Allocation:
     """Dedicated managers first (capacity decides who gets the optional services), then the
-    tolerance and the services, the product shelf, the suitability alerts, and the coming
-    quarter's visits and care on the working-day `calendar`."""
+    tolerance and the services, the product shelf, the suitability alerts, the coming
+    quarter's visits and care on the working-day `calendar`, activity (RFM) with churn
+    warnings against `previous_r` (each client's R in the previous official run, indexed by
+    client_id), and the scorecard."""
     clients = tables["clients"]
     staff = tables.get("managers")
     products = tables.get("products")
@@ -80,16 +85,13 @@ def allocate(
     schedule, shortfalls = visits.schedule(
         classification, clients, assignments, staff, logged, as_of=as_of,
         params=policy.visits, calendar=calendar)
-    trades = tables.get("transactions")
-    if trades is None:  # no transactions table: every client has no transaction
-        trades = pd.DataFrame({"client_id": pd.Series(dtype="str"),
-                               "trade_date": pd.Series(dtype="datetime64[ns]"),
-                               "side": pd.Series(dtype="str"),
-                               "amount": pd.Series(dtype="float64")})
-    activity = rfm.rfm(trades, classification["client_id"], as_of=as_of, params=policy.rfm)
+    activity = rfm.rfm(tables.get("transactions"), classification["client_id"], as_of=as_of,
+                       params=policy.rfm)
+    warnings = rfm.churn(activity, classification[["client_id", "level"]], previous_r,
+                         levels_watched=policy.rfm.churn.levels, max_r=policy.rfm.churn.max_r)
     indicators = scorecard.indicator_frame(classification, activity, clients,
                                            tables.get("client_metrics"), as_of=as_of)
     graded = scorecard.score(indicators, policy.scorecard).merge(
         classification[["client_id", "level"]], on="client_id", how="left")
     return Allocation(plan, assignments, load, alerts, shelf, duties, schedule, shortfalls,
-                      activity, graded)
+                      activity, warnings, graded)

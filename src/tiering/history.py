@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS ratings (
     cycle TEXT NOT NULL, as_of TEXT NOT NULL, client_id TEXT NOT NULL, level TEXT NOT NULL,
     base_level TEXT NOT NULL, tier TEXT NOT NULL, category TEXT NOT NULL,
     PRIMARY KEY (cycle, as_of, client_id));
+CREATE TABLE IF NOT EXISTS activity (
+    cycle TEXT NOT NULL, as_of TEXT NOT NULL, client_id TEXT NOT NULL, r INTEGER,
+    PRIMARY KEY (cycle, as_of, client_id));
 """
 RATING_COLUMNS = ["client_id", "level", "base_level", "tier", "category"]
 
@@ -51,6 +54,24 @@ class History:
         df = df.sort_values(["client_id", "as_of", "order"], kind="mergesort")
         return df.drop_duplicates("client_id", keep="last").drop(columns="order")
 
+    def previous_r(self, as_of: date) -> pd.Series:
+        """Each client's RFM recency score (r) in the latest official run strictly before
+        `as_of` that recorded activity, indexed by client_id (nullable: no counted trade)."""
+        empty = pd.Series(dtype="Int64", index=pd.Index([], dtype=object, name="client_id"))
+        if not self.path.exists():
+            return empty.rename("r")
+        with closing(self._connect()) as con:
+            df = pd.read_sql_query(
+                "SELECT client_id, r, as_of, cycle FROM activity WHERE as_of < ?",
+                con, params=(as_of.isoformat(),),
+            )
+        if df.empty:
+            return empty.rename("r")
+        df["order"] = df["cycle"].map(_CYCLE_ORDER)
+        df = df.sort_values(["client_id", "as_of", "order"], kind="mergesort")
+        latest = df.drop_duplicates("client_id", keep="last").set_index("client_id")["r"]
+        return latest.astype("Int64")
+
     def last_annual(self, as_of: date) -> date | None:
         if not self.path.exists():
             return None
@@ -62,8 +83,10 @@ class History:
         return date.fromisoformat(row[0]) if row and row[0] else None
 
     def record(self, cycle: str, as_of: date, ratings: pd.DataFrame,
-               meta: Mapping[str, object]) -> None:
-        """Write one run, replacing an earlier run of the same cycle and as-of date."""
+               meta: Mapping[str, object], activity: pd.DataFrame | None = None) -> None:
+        """Write one run, replacing an earlier run of the same cycle and as-of date.
+
+        `activity` (client_id, r), when given, is kept for the next run's churn warnings."""
         if cycle == "adhoc":
             raise ValueError("ad hoc runs are never written to the official history")
         key = (cycle, as_of.isoformat())
@@ -71,6 +94,7 @@ class History:
         with closing(self._connect()) as con, con:
             con.execute("DELETE FROM ratings WHERE cycle = ? AND as_of = ?", key)
             con.execute("DELETE FROM runs WHERE cycle = ? AND as_of = ?", key)
+            con.execute("DELETE FROM activity WHERE cycle = ? AND as_of = ?", key)
             con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
                 (*key, meta.get("params_version"), meta.get("params_hash"), len(ratings)),
@@ -79,6 +103,13 @@ class History:
                 "INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ((*key, *r) for r in rows.itertuples(index=False, name=None)),
             )
+            if activity is not None:
+                scores = [None if pd.isna(r) else int(r) for r in activity["r"]]
+                con.executemany(
+                    "INSERT INTO activity VALUES (?, ?, ?, ?)",
+                    ((*key, str(c), r) for c, r in zip(activity["client_id"], scores,
+                                                       strict=True)),
+                )
 
     def runs(self) -> pd.DataFrame:
         if not self.path.exists():

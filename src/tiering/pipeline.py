@@ -123,6 +123,7 @@ class RatedRun:
     quarantined: pd.DataFrame | None  # None: no --quarantine
     manifest: dict
     timer: Timer
+    previous_r: pd.Series  # RFM recency per client in the previous official run (churn)
 
 
 def rate_run(
@@ -165,6 +166,7 @@ def rate_run(
 
     in_force = history.in_force(as_of)
     last_annual = history.last_annual(as_of)
+    previous_r = history.previous_r(as_of)
     rating = classify.rate(tables, params, as_of=as_of, cycle=cycle, in_force=in_force,
                            last_annual=last_annual, set_aside=set_aside)
     timer.lap("rate", t)
@@ -214,7 +216,7 @@ def rate_run(
         "timings_seconds": timer.in_order(),
     }
     return RatedRun(as_of, cycle, params, rating, tables, applied.reset_index(drop=True),
-                    set_aside_rows if quarantine else None, manifest, timer)
+                    set_aside_rows if quarantine else None, manifest, timer, previous_r)
 
 
 def write_tables(run: RatedRun, folder: Path, *, mask: bool = False) -> list[str]:
@@ -238,12 +240,13 @@ def write_tables(run: RatedRun, folder: Path, *, mask: bool = False) -> list[str
     return list(tables)
 
 
-def record(run: RatedRun, history: History) -> None:
-    """Write an official run to the rating history (never an ad hoc one)."""
+def record(run: RatedRun, history: History, activity: pd.DataFrame | None = None) -> None:
+    """Write an official run to the rating history (never an ad hoc one), with the RFM
+    recency scores (`activity`: client_id, r) when the run scored activity."""
     if run.cycle != "adhoc":
         history.record(run.cycle, run.as_of, run.rating.for_history(),
                        {"params_version": run.params.policy.version,
-                        "params_hash": run.params.hash})
+                        "params_hash": run.params.hash}, activity)
 
 
 def classify_job(

@@ -58,6 +58,14 @@ class SegmentLabels(_Frozen):
     none: str = "无交易客户"
 
 
+class ChurnParams(_Frozen):
+    """Churn warnings (SPEC 2.6): clients of `levels` whose R fell since the previous official
+    run; with no previous score, those at or below `max_r` or without any counted trade."""
+
+    levels: tuple[str, ...] = ("core", "vip")
+    max_r: int = Field(2, ge=1, le=4)
+
+
 class RfmParams(_Frozen):
     """Recency bins, the trailing window, F and M scoring, counted sides, segment labels."""
 
@@ -72,6 +80,7 @@ class RfmParams(_Frozen):
     # a score at or above this is "high" in the eight-segment scheme
     high_score: int = Field(3, ge=2, le=5)
     segments: SegmentLabels = SegmentLabels()
+    churn: ChurnParams = ChurnParams()
 
     @model_validator(mode="after")
     def _checks(self) -> RfmParams:

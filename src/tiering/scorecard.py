@@ -80,17 +80,27 @@ def normalise(values: pd.Series, indicator: Indicator, method: str) -> pd.Series
 
 
 def score(frame: pd.DataFrame, params: ScorecardParams) -> pd.DataFrame:
-    """client_id, one normalised column per indicator, score (2 decimals), grade, grade_label."""
-    missing = [i.column for i in params.indicators if i.column not in frame.columns]
-    if missing:
-        raise ValueError(f"indicator columns not in the frame: {', '.join(missing)}")
+    """client_id, one normalised column per indicator, score (2 decimals), grade, grade_label.
+
+    An indicator whose column the frame lacks stops the scorecard (ValueError), unless it says
+    ``if_missing: reweight``: then it is left out and the other weights are scaled to sum to 1
+    (its column is named in ``out.attrs["left_out"]``).
+    """
+    missing = [i for i in params.indicators if i.column not in frame.columns]
+    fatal = [i.column for i in missing if i.if_missing == "error"]
+    if fatal:
+        raise ValueError(f"indicator columns not in the frame: {', '.join(fatal)}")
+    used = [i for i in params.indicators if i.column in frame.columns]
+    if not used:
+        raise ValueError("no scorecard indicator is in the frame")
+    scale = 1.0 / sum(i.weight for i in used)
     out = frame[["client_id"]].reset_index(drop=True)
     total = pd.Series(0.0, index=out.index)
-    for indicator in params.indicators:
+    for indicator in used:
         column = normalise(frame[indicator.column].reset_index(drop=True), indicator,
                            params.normalisation)
         out[indicator.column] = column
-        total = total + indicator.weight * column
+        total = total + indicator.weight * scale * column
     out["score"] = total.clip(0, 100).round(2)
     cutoffs = [g.min_score for g in params.grades]
     conditions = [out["score"] >= c for c in cutoffs]
@@ -99,6 +109,7 @@ def score(frame: pd.DataFrame, params: ScorecardParams) -> pd.DataFrame:
     out["grade"] = np.select(conditions, ids, default=ids[-1])
     labels = {g.id: g.label for g in params.grades}
     out["grade_label"] = out["grade"].map(labels)
+    out.attrs["left_out"] = [i.column for i in missing]
     return out
 
 

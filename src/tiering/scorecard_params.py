@@ -23,6 +23,9 @@ class Indicator(_Frozen):
     column: str
     weight: float = Field(gt=0)
     direction: Literal["higher_better", "lower_better"] = "higher_better"
+    # a column the data may lack (a client_metrics column): "reweight" leaves the indicator out
+    # and scales the other weights up to sum to 1; "error" (default) stops the scorecard
+    if_missing: Literal["error", "reweight"] = "error"
 
 
 class Grade(_Frozen):
