@@ -21,7 +21,7 @@ demo: sample  ## Set up, generate the sample and publish 2026Q3: tables, HTML re
 SET ?= tiers.vip.min_avg_assets=3000000
 whatif:  ## What-if against outputs/2026Q3 (after make demo): make whatif SET='tiers.vip.min_avg_assets=3000000'
 	mkdir -p outputs/whatif
-	.venv/bin/papermill --no-progress-bar notebooks/what-if/what-if.ipynb outputs/whatif/what-if.ipynb \
+	.venv/bin/papermill --no-progress-bar notebooks/40-what-if.ipynb outputs/whatif/what-if.ipynb \
 	  -p official_dir outputs/2026Q3 -p data_dir data -p out_dir outputs/whatif/tables \
 	  -y 'sets: ["$(SET)"]'
 	$(PY) -c 'from pathlib import Path; from tiering.notebooks import render_html; \

@@ -83,3 +83,38 @@ def test_runs_table_shows_both_runs_with_their_overrides(official):
     table = runs_table(run_what_if(official, [LOWER_VIP], "runs-table"))
     assert list(table["overrides"]) == ["无 (none)", LOWER_VIP]
     assert set(table["period"]) == {"2026Q3"}
+
+
+NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
+
+
+def test_the_what_if_notebook_is_on_demand_and_left_out_of_every_run():
+    from tiering.publish import find_reports, on_demand
+
+    assert on_demand(NOTEBOOKS / "40-what-if.ipynb")
+    assert not on_demand(NOTEBOOKS / "40-activity.ipynb")
+    names = [r.notebook.name for r in find_reports(NOTEBOOKS)]
+    assert "40-what-if.ipynb" not in names
+    assert names[0] == "10-classification.ipynb" and "40-activity.ipynb" in names
+
+
+@pytest.mark.slow
+def test_what_if_notebook_executes_against_the_official_run(official, tmp_path):
+    import json
+
+    import nbformat
+
+    from tiering.notebooks import execute
+
+    executed = tmp_path / "what-if.ipynb"
+    out = tmp_path / "tables"
+    execute(NOTEBOOKS / "40-what-if.ipynb", executed,
+            {"official_dir": str(official["run"]), "data_dir": str(official["data"]),
+             "params_dir": str(PARAMS), "sets": [LOWER_VIP], "out_dir": str(out),
+             "history": str(official["history"]), "mask": True, "list_cap": 10},
+            cwd=tmp_path)
+    nb = nbformat.read(executed, as_version=4)
+    outputs = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
+    assert '"output_type": "error"' not in outputs
+    assert (out / "classification.csv").is_file()
+    assert LOWER_VIP in outputs  # the runs table names the override

@@ -7,6 +7,7 @@ notebook in `<out>/.failed/<period>/` for inspection, and says what failed in on
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -40,6 +41,7 @@ PLAN_ORDER = {  # stable sorts: rows keep the order the library gives within a k
     "visit_schedule": ["date", "manager_id", "client_id", "kind"],
     "visit_shortfalls": ["client_id", "reason"],
     "rfm": ["client_id"],
+    "churn": ["client_id"],
     "scorecard": ["client_id"],
 }
 FILE_TITLES = {
@@ -57,6 +59,7 @@ FILE_TITLES = {
     "visit_schedule.csv": "下季度拜访与关怀计划 (visit and care schedule)",
     "visit_shortfalls.csv": "无法安排的拜访 (visits that could not be scheduled)",
     "rfm.csv": "客户活跃度 RFM (activity: recency, frequency, monetary)",
+    "churn.csv": "流失预警 (churn warnings: core and VIP clients slipping away)",
     "scorecard.csv": "加权评分卡 A/B/C/D (weighted scorecard, beside the rule-based level)",
 }
 
@@ -72,15 +75,24 @@ class Report:
 
 
 def find_reports(folder: Path) -> list[Report]:
-    """Every report notebook (NN-name.ipynb), in order; the title is its first heading."""
+    """Every report notebook (NN-name.ipynb) in order, less those run on demand (`on_demand`);
+    the title is its first heading."""
     if not folder.is_dir():
         raise RunError(f"notebook folder not found: {folder}")
     found = []
     for path in sorted(folder.glob("[0-9][0-9]-*.ipynb")):
-        found.append(Report(path, _title(path)))
+        if not on_demand(path):
+            found.append(Report(path, _title(path)))
     if not found:
         raise RunError(f"no report notebooks (NN-name.ipynb) in {folder}")
     return found
+
+
+def on_demand(notebook: Path) -> bool:
+    """Whether a notebook is run by hand rather than by every run (the what-if notebook):
+    its metadata says ``"tiering": {"on_demand": true}``."""
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    return bool(meta.get("tiering", {}).get("on_demand", False))
 
 
 def run_job(
@@ -122,7 +134,7 @@ def run_job(
         t = run.timer.lap("write tables", t)
         progress("planning services, managers and suitability")
         plan = allocate(run.rating.classification, run.tables, policy, as_of=as_of,
-                        calendar=run.params.calendar)
+                        calendar=run.params.calendar, previous_r=run.previous_r)
         t = run.timer.lap("service plan", t)
         for stem, frame in plan.tables().items():
             write_csv(mask_frame(frame, enabled=policy.reports.mask_csv), stage / f"{stem}.csv",
@@ -160,7 +172,7 @@ def run_job(
         run.timer.lap("index", t)
         run.manifest["timings_seconds"] = run.timer.in_order()
         write_json(run.manifest, stage / "manifest.json")
-        record(run, history)
+        record(run, history, activity=plan.rfm)
         _swap_into_place(stage, out)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
