@@ -243,3 +243,51 @@ def test_classify_with_a_recency_score_as_a_potential_criterion(tmp_path: Path):
     assert table["tier"].to_dict() == {"X": "potential", "Y": "ordinary", "Z": "ordinary"}
     assert table.loc["X", "reasons"].startswith("potential: rfm_r 5 ≥ 5")
     assert "rfm_r 1" in table.loc["Y", "reasons"] and "rfm_r none" in table.loc["Z", "reasons"]
+
+
+@pytest.fixture
+def lots(tmp_path: Path) -> Path:
+    """X holds 1,000,000 shares of P (management fee 1.5% a year, NAV 1.0 throughout) from
+    31 Dec 2024; the ledger records 9,000 of management fee for X in 2025 and 12,000 for Y,
+    who holds no lot."""
+    data = tmp_path / "data"
+    write(data, "clients", "client_id,name,client_type,open_date\n"
+                           "X,甲,individual,2020-01-01\nY,乙,individual,2020-01-01\n")
+    write(data, "products", "product_id,name,risk_level,management_fee_rate\n"
+                            "P,稳健一号,R3,0.015\n")
+    write(data, "nav", "product_id,date,unit_nav,accumulated_nav\nP,2024-12-31,1.0,1.0\n")
+    write(data, "transactions", "client_id,trade_date,product_id,side,amount,shares,unit_nav\n"
+                                "X,2024-12-31,P,subscribe,1000000,1000000,1.0\n")
+    write(data, "fees", "client_id,date,fee_type,amount\n"
+                        "X,2025-06-30,management,9000\nY,2025-06-30,management,12000\n")
+    return data
+
+
+# Derived for X: every day of 2025 accrues 1,000,000 x 1.0 x 0.015 / 365 on the previous day's
+# holding (the subscription day itself accrues nothing): 365 days -> 15,000.00; 2026 to the
+# as-of date, 273 days -> 11,219.18. Core A needs a fee in [10,000, 50,000).
+@pytest.mark.parametrize(("source", "fees", "sources", "tiers"), [
+    ("ledger", {"X": "9000.00", "Y": "12000.00"}, {"X": "ledger", "Y": "ledger"},
+     {"X": "ordinary", "Y": "core_a"}),
+    ("derived", {"X": "15000.00", "Y": "0.00"}, {"X": "derived", "Y": "derived"},
+     {"X": "core_a", "Y": "ordinary"}),
+    ("max", {"X": "15000.00", "Y": "12000.00"}, {"X": "derived", "Y": "ledger"},
+     {"X": "core_a", "Y": "core_a"}),
+])
+def test_fee_source_picks_the_ledger_the_derivation_or_the_larger(
+        lots: Path, tmp_path: Path, source: str, fees: dict, sources: dict, tiers: dict):
+    out = tmp_path / "out" / source
+    result = classify(lots, out, "--set", f"fees.fee_source={source}")
+    assert result.exit_code == 0, result.output
+    table = read(out / "classification.csv").set_index("client_id")
+    assert table["mgmt_fee_last_year"].to_dict() == fees
+    assert table["mgmt_fee_source"].to_dict() == sources
+    assert table["tier"].to_dict() == tiers
+    if source == "ledger":
+        assert not (out / "fee_contribution.csv").exists()
+    else:
+        contribution = read(out / "fee_contribution.csv")
+        assert contribution.values.tolist() == [
+            ["X", "2025", "15000.00", "0.00", "derived"],
+            ["X", "2026", "11219.18", "0.00", "derived"]]
+        assert "derived from holdings" in table.loc["X", "reasons"]

@@ -188,9 +188,23 @@ def test_headline_counts_every_figure_and_says_whether_the_due_date_was_met(
         "VIP客户 (vip)": "2", "核心客户 (core)": "3", "潜力客户 (potential)": "1",
         "普通客户 (ordinary)": "2", "日均资产合计 (2025年, 万元)": "1,124",
         "升级 (upgrade)": "1", "保级 (held)": "1", "降级 (downgrade)": "1", "新客户 (new)": "2",
+        "管理费来源 (fee source)": "台账 (ledger)",
         "一致性问题 (findings)": "3", "测评已过期 (expired)": "1", "未评估 (unassessed)": "2",
         "截止日期 (due)": "2026-10-10", "按期完成 (met)": "是",
     }
+
+
+def test_headline_says_how_many_fees_came_from_each_source_under_max(tmp_path: Path) -> None:
+    manifest = _manifest()
+    manifest["parameters"]["resolved"]["policy"]["fees"] = {"fee_source": "max"}
+    folder = write_run(tmp_path / "run", manifest=manifest)
+    table = pd.read_csv(folder / "classification.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    # eight classified clients: the first three took the derived fee, five the ledger's
+    table["mgmt_fee_source"] = ["derived"] * 3 + ["ledger"] * 5
+    table.to_csv(folder / "classification.csv", index=False, encoding="utf-8-sig")
+    figures = rt.headline(rt.load_run(folder))
+    assert figures["管理费来源 (fee source)"] == "取较大者 (max): 台账 5, 推算 3"
 
 
 @pytest.mark.parametrize(("extra", "met"), [

@@ -47,6 +47,7 @@ def published(tmp_path_factory) -> tuple[Path, Path, object]:
 def test_run_publishes_tables_reports_index_and_manifest(published):
     _, folder, result = published
     for name in ("classification.csv", "excluded.csv", "findings.csv", "manifest.json",
+                 "fee_contribution.csv", "churn.csv", "rfm.csv", "scorecard.csv",
                  "index.html", "tiering_2026Q3.xlsx", "reports/10-classification.html",
                  "reports/10-classification.ipynb"):
         assert (folder / name).is_file(), name

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from tiering import cycle as cycles
-from tiering import features, questionnaire, rfm, tiers
+from tiering import features, fee_sharing, questionnaire, rfm, tiers
+from tiering.fee_params import FeeParams, FeeSource
 from tiering.params import Parameters, Policy
 from tiering.schemas import Classification, Excluded, output_columns
 
@@ -28,6 +29,7 @@ class Rating:
     excluded: pd.DataFrame
     findings: pd.DataFrame
     base_level: np.ndarray  # the level by rules and cycle, before overrides, row for row
+    fee_contribution: pd.DataFrame | None = None  # derived fees, when the tier rules read them
 
     def for_history(self) -> pd.DataFrame:
         return self.classification.assign(base_level=self.base_level)
@@ -51,7 +53,10 @@ def rate(
     clients = tables["clients"]
     scope, excluded = split_scope(clients, as_of, set_aside or {})
 
-    indicators = client_indicators(tables, scope, as_of, policy.daily_average.denominator)
+    contribution = (None if policy.fees.fee_source == "ledger"
+                    else derived_fees(tables, as_of, policy.fees))
+    indicators = client_indicators(tables, scope, as_of, policy.daily_average.denominator,
+                                   contribution=contribution, fee_source=policy.fees.fee_source)
     if tiers.used_columns(policy) & tiers.SCORE_COLUMNS:
         indicators = indicators.merge(activity_scores(tables, scope, as_of, policy),
                                       on="client_id", how="left")
@@ -88,7 +93,7 @@ def rate(
     Classification.validate(classification)  # the output contract (SPEC 4) holds
     Excluded.validate(excluded)
     base = rated.set_index("client_id")["base_level"].reindex(classification["client_id"])
-    return Rating(classification, excluded, findings, base.to_numpy())
+    return Rating(classification, excluded, findings, base.to_numpy(), contribution)
 
 
 def split_scope(
@@ -115,10 +120,24 @@ def split_scope(
     return scope.reset_index(drop=True), excluded[EXCLUDED_COLUMNS]
 
 
+def derived_fees(tables: Mapping[str, pd.DataFrame], as_of: date, params: FeeParams
+                 ) -> pd.DataFrame:
+    """fee_contribution.csv (SPEC 2.7): management and performance fees per client and year,
+    derived from the investor lots of `transactions` and the `nav` table."""
+    trades = tables.get("transactions")
+    if trades is None:
+        return pd.DataFrame(columns=fee_sharing.CONTRIBUTION_COLUMNS)
+    return fee_sharing.fee_contribution(trades, tables.get("nav"), tables.get("products"),
+                                        as_of=as_of, params=params)
+
+
 def client_indicators(
-    tables: Mapping[str, pd.DataFrame], scope: pd.DataFrame, as_of: date, denominator: str
+    tables: Mapping[str, pd.DataFrame], scope: pd.DataFrame, as_of: date, denominator: str,
+    *, contribution: pd.DataFrame | None = None, fee_source: FeeSource = "ledger",
 ) -> pd.DataFrame:
-    """avg_assets_last_year, avg_assets_ytd and mgmt_fee_last_year per client in scope."""
+    """avg_assets_last_year, avg_assets_ytd, mgmt_fee_last_year and mgmt_fee_source per client
+    in scope. The fee is the ledger's unless `fee_source` says derived (from `contribution`)
+    or max (the larger of the two per client, the ledger on a tie)."""
     last_year, ytd = features.rating_periods(as_of)
     cols = ["client_id", "open_date"] + (["close_date"] if "close_date" in scope else [])
     windows = features.client_windows(scope[cols], (last_year, ytd))
@@ -137,7 +156,16 @@ def client_indicators(
         fee = features.fee_sum(fees, last_year).set_index("client_id")["fee"]
         out["mgmt_fee_last_year"] = out["client_id"].map(fee).fillna(0.0)
     else:
+        fee = pd.Series(dtype="float64")
         out["mgmt_fee_last_year"] = 0.0
+    out["mgmt_fee_source"] = "ledger"
+    if contribution is not None and fee_source != "ledger":
+        picked = fee_sharing.tier_management_fee(
+            fee, contribution, year=last_year.start.year, fee_source=fee_source,
+            clients=out["client_id"]).set_index("client_id")
+        out["mgmt_fee_last_year"] = out["client_id"].map(picked["mgmt_fee"])
+        out["mgmt_fee_source"] = out["client_id"].map(picked["mgmt_fee_source"])
+    out["mgmt_fee_source"] = out["mgmt_fee_source"].astype("str")
     for col in ("avg_assets_last_year", "avg_assets_ytd", "mgmt_fee_last_year"):
         out[col] = out[col].astype("float64")
     return out.reset_index(drop=True)
@@ -184,7 +212,11 @@ def client_categories(
 
 
 def _reasons(rated: pd.DataFrame, findings: pd.DataFrame) -> pd.Series:
-    parts = [rated["tier_reason"], rated["cycle_note"], rated["override_note"]]
+    parts = [rated["tier_reason"]]
+    derived = rated["mgmt_fee_source"] == "derived"
+    parts.append(pd.Series("", index=rated.index).mask(
+        derived, "management fee derived from holdings and NAVs, not the fee ledger"))
+    parts += [rated["cycle_note"], rated["override_note"]]
     unassessed = rated["category"] == "unassessed"
     parts.append(pd.Series("", index=rated.index).mask(
         unassessed, "no valid signed questionnaire: unassessed"))

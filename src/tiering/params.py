@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tiering.calendar import WorkingCalendar, YearArrangement, parse_extra_years
+from tiering.fee_params import FeeParams
 from tiering.rfm_params import RfmParams
 from tiering.scorecard_params import DEFAULT as DEFAULT_SCORECARD
 from tiering.scorecard_params import ScorecardParams
@@ -173,6 +174,7 @@ class Policy(_Frozen):
     visits: VisitParams = VisitParams()
     rfm: RfmParams = RfmParams()
     scorecard: ScorecardParams = DEFAULT_SCORECARD
+    fees: FeeParams = FeeParams()
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

@@ -234,6 +234,9 @@ def write_tables(run: RatedRun, folder: Path, *, mask: bool = False) -> list[str
     }
     if run.quarantined is not None:
         tables["quarantine.csv"] = (run.quarantined, ["table", "row", "column"], "%.0f")
+    if run.rating.fee_contribution is not None:  # the tier rules read derived fees
+        tables["fee_contribution.csv"] = (run.rating.fee_contribution, ["client_id", "year"],
+                                          "%.2f")
     for name, (frame, order, number) in tables.items():
         write_csv(mask_frame(frame, enabled=mask), folder / name, sort_by=order,
                   float_format=number)

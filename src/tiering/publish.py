@@ -21,6 +21,7 @@ import pandas as pd
 from tiering import notebooks, site
 from tiering.allocation import Allocation, allocate
 from tiering.calendars import write_calendars
+from tiering.classify import derived_fees
 from tiering.cycle import parse_period, period_label
 from tiering.history import History
 from tiering.loading import file_sha256, find_table
@@ -60,6 +61,7 @@ FILE_TITLES = {
     "visit_shortfalls.csv": "无法安排的拜访 (visits that could not be scheduled)",
     "rfm.csv": "客户活跃度 RFM (activity: recency, frequency, monetary)",
     "churn.csv": "流失预警 (churn warnings: core and VIP clients slipping away)",
+    "fee_contribution.csv": "管理费与业绩报酬贡献 (fees derived from holdings and NAVs)",
     "scorecard.csv": "加权评分卡 A/B/C/D (weighted scorecard, beside the rule-based level)",
 }
 
@@ -141,6 +143,10 @@ def run_job(
                       sort_by=PLAN_ORDER[stem])
             files.append(f"{stem}.csv")
         run.manifest["rows"]["plan"] = {stem: len(f) for stem, f in plan.tables().items()}
+        if "fee_contribution.csv" not in files:  # derived fees, beside the ledger (SPEC 2.7)
+            contribution = derived_fees(run.tables, as_of, policy.fees)
+            write_csv(contribution, stage / "fee_contribution.csv", sort_by=["client_id", "year"])
+            files.append("fee_contribution.csv")
         names = run.tables["clients"].set_index("client_id")["name"]
         ics = write_calendars(plan.visit_schedule, stage / "calendars",
                               managers=run.tables.get("managers"), names=names, as_of=as_of)

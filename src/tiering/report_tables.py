@@ -243,12 +243,28 @@ def headline(run: RunTables) -> dict[str, str]:
         f"{c['avg_assets_last_year'].sum() / UNITS['万元']:,.0f}")
     for kind in ("upgrade", "held", "downgrade", "new"):
         figures[f"{CHANGES[kind]} ({kind})"] = f"{int(change.get(kind, 0)):,}"
+    figures["管理费来源 (fee source)"] = _fee_source(run)
     figures["一致性问题 (findings)"] = f"{len(run.findings):,}"
     figures["测评已过期 (expired)"] = f"{int(_expired(c).sum()):,}"
     figures["未评估 (unassessed)"] = f"{int((c['category'] == 'unassessed').sum()):,}"
     figures["截止日期 (due)"] = run.manifest.get("due_date") or NONE
     figures["按期完成 (met)"] = _yes_no(_due_met(run))
     return figures
+
+
+def _fee_source(run: RunTables) -> str:
+    """Where the tier rules took the management fee from (SPEC 2.7): the parameter, and with
+    `max` how many clients each source gave."""
+    source = _policy(run).get("fees", {}).get("fee_source", "ledger")
+    words = {"ledger": "台账 (ledger)", "derived": "持仓推算 (derived)",
+             "max": "取较大者 (max)"}
+    text = words.get(source, source)
+    c = run.classification
+    if source == "max" and "mgmt_fee_source" in c:
+        counts = c["mgmt_fee_source"].value_counts()
+        text += (f": 台账 {int(counts.get('ledger', 0)):,}, "
+                 f"推算 {int(counts.get('derived', 0)):,}")
+    return text
 
 
 def _expired(c: pd.DataFrame) -> pd.Series:

@@ -239,6 +239,7 @@ class Classification(pa.DataFrameModel):
     avg_assets_last_year: Series[float] = pa.Field(ge=0)
     avg_assets_ytd: Series[float] = pa.Field(ge=0)
     mgmt_fee_last_year: Series[float]
+    mgmt_fee_source: Series[str] = pa.Field(isin=("ledger", "derived"))
     computed_level: Series[str]
     previous_level: Series[str] = pa.Field(nullable=True)
     change: Series[str] = pa.Field(isin=("new", "upgrade", "downgrade", "held", "unchanged"))
