@@ -13,6 +13,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from tiering import fee_lots, fee_sharing
 from tiering.fee_params import FeeParams
 from tiering.fee_sharing import (
     CONTRIBUTION_COLUMNS,
@@ -356,6 +357,14 @@ def test_product_rate_wins_over_the_default_performance_rate():
     assert fee_contribution(tx, None, product(perf=0.10), as_of=FAR)[
         "performance_fee"].tolist() == [20.0]
     assert fee_contribution(tx, None, None, as_of=FAR)["performance_fee"].tolist() == [40.0]
+
+
+def test_the_lot_book_lives_in_fee_lots_and_is_re_exported_by_fee_sharing():
+    # the split keeps `from tiering.fee_sharing import build_lots, LotBook` working
+    assert fee_sharing.build_lots is fee_lots.build_lots
+    assert fee_sharing.LotBook is fee_lots.LotBook
+    tx = trades(("A", "2025-01-02", "P", "subscribe", 100, 100, 1.0))
+    assert isinstance(fee_lots.build_lots(tx, as_of=FAR), fee_sharing.LotBook)
 
 
 # --------------------------------------------------------------------------- tier figure

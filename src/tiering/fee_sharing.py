@@ -1,21 +1,9 @@
 """Fee sharing (分成): management and performance fees derived from holdings (SPEC 2.7, issue 8).
 
 Used when the firm keeps no per-client fee ledger: a client's fee contribution is rebuilt from
-the transactions (investor lots), the products' NAVs and the products' fee rates. Rules, exactly:
-
-Scope and order
-- Only transactions with trade_date on or before `as_of` count; fees accrue up to `as_of`.
-- Within a client and product, rows are taken by trade_date, then side (subscribe, purchase,
-  redeem, dividend), then their order in the table; fixed charge dates come last in their day.
-
-Investor lots
-- Each subscribe/purchase row with shares > 0 and unit_nav > 0 opens a lot: client, product,
-  trade date, shares and the mark (its NAV). Buy rows without shares or unit_nav make no lot
-  (a finding `buy_not_a_lot`): they hold nothing and accrue nothing here.
-- A redemption's shares are its `shares`, else amount / unit_nav; with neither it is a finding
-  (`redemption_unsized`) and ignored. It consumes the client's lots in that product first in,
-  first out. A redemption larger than the holding takes the whole holding; the excess is a
-  finding (`redemption_exceeds_holding`), never a crash. Shares are counted in ten-thousandths.
+the transactions (investor lots), the products' NAVs and the products' fee rates. The lots,
+first-in-first-out redemptions and holdings are `fee_lots` (its rules: scope, event order, lots,
+redemptions); `build_lots` and `LotBook` are re-exported here. Rules of the fees, exactly:
 
 Management fee (daily accrual)
 - Accrual on natural day d = shares held at the end of day d−1 × the product's unit NAV in
@@ -37,21 +25,24 @@ Performance fee (high-water mark per lot, 高水位法)
   accumulated_nav in force that day. With no dividends unit and accumulated NAV are equal.
 - Triggers: a redemption (on the shares it takes from the lot, always charged; liquidation is
   recorded as redemptions, so it too always charges); a dividend row of the client in that
-  product (on the whole remaining lot); each fixed charge date of the product from
-  `charge_dates` (on the whole remaining lot). Dividend and fixed-date charges happen only when
-  the date is at least `min_charge_interval_months` calendar months after the lot's previous
-  charge, or its opening when it has none (a month later than the 31st is the month's last day).
+  product (on the whole remaining lot of every lot opened before it); each fixed charge date of
+  the product from `charge_dates` (on the whole remaining lot; after the day's trades).
+  Dividend and fixed-date charges happen only when the date is at least
+  `min_charge_interval_months` calendar months after the lot's previous charge, or its opening
+  when it has none (a month later than the 31st is the month's last day).
 - Fee = rate × max(0, NAV − max(mark, hurdle NAV)) × shares, hurdle NAV = mark × (1 +
   hurdle_rate × days since the mark was set / 365). The rate is the product's
   performance_fee_rate, else `default_performance_rate`.
 - A charge that takes a fee (> 0) on the whole lot moves the lot's mark up to the charged NAV,
   dated that day, and restarts the interval; one that takes nothing changes nothing. A
   redemption's fee is on the shares that leave: the rest of the lot keeps its mark and dates.
+  Days without any NAV on or before the charge day charge nothing (`no_nav_for_charge`).
 - A fee belongs to the calendar year of its charge date.
 
 Output: `fee_contribution` — client_id, year, management_fee, performance_fee, source
 ("derived"), each rounded to the cent after summing, one row per client and year with a
 non-zero rounded fee, sorted by client_id and year. Clients without lots have no row.
+`tier_management_fee` picks the figure the tier rules read (ledger, derived or the larger).
 """
 
 from __future__ import annotations
@@ -63,48 +54,40 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from tiering.fee_lots import (
+    FINDING_COLUMNS,
+    SCALE,
+    SIDE_RANK,
+    LotBook,
+    build_lots,
+    concat_findings,
+    dates_of,
+    day_number,
+    day_numbers,
+    group_cumsum,
+    number_text,
+    ranks,
+    run_ends,
+    take_ids,
+)
 from tiering.fee_params import FeeParams, FeeSource
 
-SCALE = 10_000  # shares are counted in whole ten-thousandths of a share
-SIDE_RANK = {"subscribe": 0, "purchase": 1, "redeem": 2, "dividend": 3}
-FIXED_RANK = 4
+__all__ = [
+    "ACCRUAL_COLUMNS", "CHARGE_COLUMNS", "CONTRIBUTION_COLUMNS", "FINDING_COLUMNS",
+    "TIER_FEE_COLUMNS", "FeeDerivation", "FeeParams", "LotBook", "build_lots", "derive_fees",
+    "fee_contribution", "management_fees", "performance_fees", "tier_management_fee",
+]
+
+FIXED_RANK = 4  # fixed charge dates come after the day's trades
 HURDLE_BASIS = 365
 _KEY = 1 << 22  # more days than any NAV history spans
 _SHIFT = 1 << 21
 
 CONTRIBUTION_COLUMNS = ["client_id", "year", "management_fee", "performance_fee", "source"]
-LOT_COLUMNS = ["lot_id", "client_id", "product_id", "open_date", "shares", "unit_nav",
-               "redeemed_shares", "remaining_shares"]
-FILL_COLUMNS = ["lot_id", "client_id", "product_id", "date", "shares", "unit_nav"]
-HOLDING_COLUMNS = ["client_id", "product_id", "date", "shares"]
 ACCRUAL_COLUMNS = ["client_id", "product_id", "year", "holding_days", "management_fee"]
 CHARGE_COLUMNS = ["lot_id", "client_id", "product_id", "date", "trigger", "shares", "nav",
                   "mark", "hurdle_nav", "charged", "fee"]
-FINDING_COLUMNS = ["client_id", "product_id", "date", "kind", "detail"]
 TIER_FEE_COLUMNS = ["client_id", "mgmt_fee", "mgmt_fee_source"]
-
-
-@dataclass(frozen=True)
-class LotBook:
-    """Investor lots and what happened to them (module rules).
-
-    lots: LOT_COLUMNS, one per lot (`lot_id` 0, 1, … in client, product and opening order,
-    `unit_nav` the subscription's); fills: FILL_COLUMNS, the shares each redemption took from
-    each lot (`unit_nav` the redemption's, NaN if it had none); holdings: HOLDING_COLUMNS, the
-    shares held at the end of each day on which a client's holding of a product changed;
-    dividends: client_id, product_id, date of the dividend rows in scope; findings:
-    FINDING_COLUMNS. Columns whose names start with "_" are working codes: `_client` and
-    `_product` index `clients` and `products`, `_seq` is the row's place in the event order,
-    `_q` shares in ten-thousandths, `_day` the date as a day number.
-    """
-
-    lots: pd.DataFrame
-    fills: pd.DataFrame
-    holdings: pd.DataFrame
-    dividends: pd.DataFrame
-    findings: pd.DataFrame
-    clients: pd.Index
-    products: pd.Index
 
 
 @dataclass(frozen=True)
@@ -116,159 +99,6 @@ class FeeDerivation:
     charges: pd.DataFrame
     book: LotBook
     findings: pd.DataFrame
-
-
-# --------------------------------------------------------------------------- lots
-
-
-def build_lots(transactions: pd.DataFrame, *, as_of: date) -> LotBook:
-    """Investor lots from subscribe/purchase rows, consumed first in, first out by redemptions.
-
-    `transactions`: client_id, trade_date, product_id, side, amount; optional shares, unit_nav.
-    Rows without shares and unit_nav make no lot (see the module rules). Vectorised: the
-    holding is the running sum of lot shares minus redeemed shares, reflected at 0 (a
-    redemption beyond the holding takes what is there); FIFO is the overlap of each
-    redemption's span of cumulative redeemed shares with each lot's span of cumulative
-    subscribed shares, every client and product laid end to end on one axis.
-    """
-    ev, clients, products = _events(transactions, as_of)
-    walk = ev.loc[ev["lot"] | ev["sized"]].reset_index(drop=True)
-    q, is_lot, g = walk["q"].to_numpy(), walk["lot"].to_numpy(), walk["group"].to_numpy()
-    day = walk["day"].to_numpy()
-
-    net = _group_cumsum(np.where(is_lot, q, -q), g)
-    held = net - np.minimum(0, pd.Series(net).groupby(g).cummin().to_numpy())
-    bought = _group_cumsum(np.where(is_lot, q, 0), g)
-    redeemed = bought - held  # cumulative shares actually redeemed
-    before = _group_shift(redeemed, g)
-    taken = redeemed - before  # 0 at a lot
-    excess = np.where(is_lot, 0, q - taken)
-
-    # one axis: group k's lots occupy [base_k, base_k + all shares bought in k)
-    last_row = _run_ends(g)
-    totals = bought[last_row]
-    base = np.repeat(np.cumsum(totals) - totals, np.diff(np.r_[-1, np.flatnonzero(last_row)]))
-    lots = walk.loc[is_lot].reset_index(drop=True)
-    lot_q = lots["q"].to_numpy()
-    lot_end = base[is_lot] + bought[is_lot]
-    lot_start = lot_end - lot_q
-    red = ~is_lot & (taken > 0)
-    lo, hi = base[red] + before[red], base[red] + redeemed[red]
-    first = np.searchsorted(lot_end, lo, side="right")
-    count = np.searchsorted(lot_start, hi, side="left") - first
-    which = np.repeat(np.arange(count.size), count)
-    lot_idx = first[which] + _ranks(count)
-    piece = np.minimum(hi[which], lot_end[lot_idx]) - np.maximum(lo[which], lot_start[lot_idx])
-    reds = walk.loc[red].reset_index(drop=True)
-    used = np.rint(np.bincount(lot_idx, weights=piece, minlength=lot_q.size)).astype(np.int64)
-
-    lot_frame = pd.DataFrame({
-        "lot_id": np.arange(lot_q.size),
-        "client_id": _take(clients, lots["client"]),
-        "product_id": _take(products, lots["product"]),
-        "open_date": _dates(lots["day"].to_numpy()),
-        "shares": lot_q / SCALE,
-        "unit_nav": lots["unit_nav"].to_numpy(),
-        "redeemed_shares": used / SCALE,
-        "remaining_shares": (lot_q - used) / SCALE,
-        "_client": lots["client"].to_numpy(), "_product": lots["product"].to_numpy(),
-        "_group": lots["group"].to_numpy(), "_seq": lots["seq"].to_numpy(),
-        "_q": lot_q, "_day": lots["day"].to_numpy(),
-    })
-    fill_client = reds["client"].to_numpy()[which]
-    fill_product = reds["product"].to_numpy()[which]
-    fill_day = reds["day"].to_numpy()[which]
-    fills = pd.DataFrame({
-        "lot_id": lot_idx,
-        "client_id": _take(clients, fill_client),
-        "product_id": _take(products, fill_product),
-        "date": _dates(fill_day),
-        "shares": piece / SCALE,
-        "unit_nav": reds["unit_nav"].to_numpy()[which],
-        "_client": fill_client, "_product": fill_product,
-        "_seq": reds["seq"].to_numpy()[which], "_q": piece, "_day": fill_day,
-    })
-    keep = _run_ends(g) | _run_ends(day)  # a day's last event
-    holdings = pd.DataFrame({
-        "client_id": _take(clients, walk["client"].to_numpy()[keep]),
-        "product_id": _take(products, walk["product"].to_numpy()[keep]),
-        "date": _dates(day[keep]),
-        "shares": held[keep] / SCALE,
-        "_client": walk["client"].to_numpy()[keep], "_product": walk["product"].to_numpy()[keep],
-        "_group": g[keep], "_q": held[keep], "_day": day[keep],
-    })
-    div = ev.loc[ev["rank"] == SIDE_RANK["dividend"]].drop_duplicates(["group", "day"])
-    dividends = pd.DataFrame({
-        "client_id": _take(clients, div["client"]),
-        "product_id": _take(products, div["product"]),
-        "date": _dates(div["day"].to_numpy()),
-        "_group": div["group"].to_numpy(), "_seq": div["seq"].to_numpy(),
-        "_day": div["day"].to_numpy(),
-    })
-    over = excess > 0
-    findings = _concat_findings([
-        _row_findings(ev, clients, products),
-        _findings(clients, products, walk.loc[over], "redemption_exceeds_holding",
-                  "redeems " + _number(excess[over] / SCALE) + " shares more than the "
-                  + _number((held + taken)[over] / SCALE) + " held"),
-    ])
-    return LotBook(lot_frame, fills, holdings, dividends, findings, clients, products)
-
-
-def _events(transactions: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.Index, pd.Index]:
-    """Rows in scope with coded client and product, sorted into the event order, with the
-    shares of lots and sized redemptions in ten-thousandths (`q`)."""
-    t = transactions
-    n = len(t)
-    day = _day_numbers(t["trade_date"])
-    rank = t["side"].map(SIDE_RANK).to_numpy(dtype=np.float64, na_value=np.nan)
-    keep = (day <= _day(as_of)) & ~np.isnan(rank)
-    client, clients = pd.factorize(t["client_id"].astype(str)[keep], sort=True)
-    product, products = pd.factorize(t["product_id"].astype(str)[keep], sort=True)
-    group = client.astype(np.int64) * max(len(products), 1) + product
-    ev = pd.DataFrame({
-        "client": client, "product": product, "group": group, "day": day[keep],
-        "rank": rank[keep].astype(np.int64), "row": np.arange(n)[keep],
-        "amount": t["amount"].to_numpy(np.float64)[keep],
-        "shares": _float_column(t, "shares", n)[keep],
-        "unit_nav": _float_column(t, "unit_nav", n)[keep],
-    })
-    ev = ev.iloc[np.lexsort((ev["row"], ev["rank"], ev["day"], ev["group"]))]
-    ev = ev.reset_index(drop=True)
-    ev["seq"] = np.arange(len(ev))
-    sh, un, rk = ev["shares"].to_numpy(), ev["unit_nav"].to_numpy(), ev["rank"].to_numpy()
-    ev["buy"] = rk <= SIDE_RANK["purchase"]
-    ev["lot"] = ev["buy"] & (sh > 0) & (un > 0)
-    size = np.where(np.isnan(sh), ev["amount"].to_numpy() / un, sh)
-    ev["sized"] = (rk == SIDE_RANK["redeem"]) & np.isfinite(size) & (size >= 0)
-    ev["q"] = np.where(ev["lot"] | ev["sized"], np.rint(np.nan_to_num(size) * SCALE), 0)
-    ev["q"] = ev["q"].astype(np.int64)
-    return ev, pd.Index(clients), pd.Index(products)
-
-
-def _row_findings(ev: pd.DataFrame, clients: pd.Index, products: pd.Index) -> pd.DataFrame:
-    """Buy rows that make no lot and redemptions that cannot be sized."""
-    bad_buy = ev.loc[ev["buy"] & ~ev["lot"]]
-    unsized = ev.loc[(ev["rank"] == SIDE_RANK["redeem"]) & ~ev["sized"]]
-    return pd.concat([
-        _findings(clients, products, bad_buy, "buy_not_a_lot",
-                  "no shares or unit_nav: not an investor lot"),
-        _findings(clients, products, unsized, "redemption_unsized",
-                  "no shares and no unit_nav: the redemption is ignored"),
-    ], ignore_index=True)
-
-
-def _findings(clients: pd.Index, products: pd.Index, rows: pd.DataFrame, kind: str,
-              detail: str | pd.Series) -> pd.DataFrame:
-    """Findings about coded event rows (client, product, day)."""
-    return pd.DataFrame({
-        "client_id": _take(clients, rows["client"]),
-        "product_id": _take(products, rows["product"]),
-        "date": _dates(rows["day"].to_numpy()),
-        "kind": pd.array([kind] * len(rows), dtype=str),
-        "detail": pd.array(detail if isinstance(detail, pd.Series) else [detail] * len(rows),
-                           dtype=str),
-    })
 
 
 # --------------------------------------------------------------------------- management fee
@@ -291,9 +121,9 @@ def management_fees(
     """
     params = params or FeeParams()
     h = book.holdings
-    end = _day(as_of)
+    end = day_number(as_of)
     group, day, q = h["_group"].to_numpy(), h["_day"].to_numpy(), h["_q"].to_numpy()
-    final = _run_ends(group)
+    final = run_ends(group)
     first_day = day + 1
     last_day = np.where(final, end, np.r_[day[1:], end][:day.size])
     seg = (q > 0) & (first_day <= last_day)
@@ -308,7 +138,7 @@ def management_fees(
     n_days = end - p_start + 1
     offset = np.cumsum(n_days) - n_days
     flat_p = np.repeat(p_used, n_days)
-    flat_d = np.repeat(p_start, n_days) + _ranks(n_days)
+    flat_d = np.repeat(p_start, n_days) + ranks(n_days)
     unit, _ = _NavIndex.build(names, nav).at(flat_p, flat_d - 1)
     per_day = unit * rate[flat_p] / _basis(flat_d, params.day_count)
     missing = np.isnan(per_day).astype(np.float64)
@@ -320,7 +150,7 @@ def management_fees(
     y1, y2 = _years(d1), _years(d2)
     span = y2 - y1 + 1
     which = np.repeat(np.arange(d1.size), span)
-    year = y1[which] + _ranks(span)
+    year = y1[which] + ranks(span)
     lo = np.maximum(d1[which], _year_start(year))
     hi = np.minimum(d2[which], _year_start(year + 1) - 1)
     block = np.searchsorted(p_used, pcode[which])
@@ -333,8 +163,8 @@ def management_fees(
     })
     acc = pieces.groupby(["_client", "_product", "year"], sort=True, as_index=False).sum()
     accruals = pd.DataFrame({
-        "client_id": _take(book.clients, acc["_client"]),
-        "product_id": _take(book.products, acc["_product"]),
+        "client_id": take_ids(book.clients, acc["_client"]),
+        "product_id": take_ids(book.products, acc["_product"]),
         "year": acc["year"].to_numpy(np.int64),
         "holding_days": acc["holding_days"].to_numpy(np.int64),
         "management_fee": acc["management_fee"].to_numpy(np.float64),
@@ -343,10 +173,10 @@ def management_fees(
     gap = acc.loc[acc["_gap"] > 0].groupby("_product", sort=True)["_gap"].sum()
     findings = pd.DataFrame({
         "client_id": pd.array([None] * len(gap), dtype=str),
-        "product_id": _take(book.products, gap.index.to_numpy()),
+        "product_id": take_ids(book.products, gap.index.to_numpy()),
         "date": np.full(len(gap), np.datetime64("NaT"), dtype="datetime64[ns]"),
         "kind": pd.array(["no_nav_for_accrual"] * len(gap), dtype=str),
-        "detail": _number(gap.to_numpy(), 0) + " client-days held with no NAV on or before "
+        "detail": number_text(gap.to_numpy(), 0) + " client-days held with no NAV on or before "
         "the day before: they accrued nothing",
     })
     return accruals, findings
@@ -403,9 +233,9 @@ def performance_fees(
     client = lots["_client"].to_numpy()[lot_idx]
     charges = pd.DataFrame({
         "lot_id": lot_idx,
-        "client_id": _take(book.clients, client),
-        "product_id": _take(book.products, lots["_product"].to_numpy()[lot_idx]),
-        "date": _dates(ev["day"]),
+        "client_id": take_ids(book.clients, client),
+        "product_id": take_ids(book.products, lots["_product"].to_numpy()[lot_idx]),
+        "date": dates_of(ev["day"]),
         "trigger": pd.array(ev["trigger"], dtype=str),
         "shares": ev["shares"], "nav": ev["nav"], "mark": mark_at, "hurdle_nav": hurdle_at,
         "charged": charged, "fee": fee, "_client": client,
@@ -438,7 +268,7 @@ def _charge_events(
     lo = np.searchsorted(lot_g, d_g, side="left")
     count = np.searchsorted(lot_g, d_g, side="right") - lo
     which = np.repeat(np.arange(d_g.size), count)
-    d_lot, d_seq = lo[which] + _ranks(count), div["_seq"].to_numpy()[which]
+    d_lot, d_seq = lo[which] + ranks(count), div["_seq"].to_numpy()[which]
     opened = lots["_seq"].to_numpy()[d_lot] < d_seq
     d_lot, d_seq, d_day = d_lot[opened], d_seq[opened], div["_day"].to_numpy()[which][opened]
     parts.append((d_lot, d_day, SIDE_RANK["dividend"], d_seq, np.zeros(d_lot.size, np.int64),
@@ -459,7 +289,7 @@ def _charge_events(
     lot, day, rank, q, nav_v = (a[order] for a in (lot, day, rank, q, nav_v))
     redeem = rank == SIDE_RANK["redeem"]
     taken = np.where(redeem, q, 0)
-    remaining = lots["_q"].to_numpy()[lot] - (_group_cumsum(taken, lot) - taken)
+    remaining = lots["_q"].to_numpy()[lot] - (group_cumsum(taken, lot) - taken)
     q = np.where(redeem, q, remaining)
     keep = q > 0
     trigger = np.array(["redeem", "dividend", "fixed"])[
@@ -480,12 +310,12 @@ def _fixed_dates(
         return none, none
     years = range(int(_years(lot_day).min()), as_of.year + 1)
     table = pd.DataFrame(
-        [(p, _day(date(y, int(md[:2]), int(md[3:]))))
+        [(p, day_number(date(y, int(md[:2]), int(md[3:]))))
          for p in np.unique(lot_p) for md in params.charge_days_of(names[p]) for y in years],
         columns=["p", "day"], dtype=np.int64)
     if table.empty:
         return none, none
-    table = table.loc[table["day"] <= _day(as_of)]
+    table = table.loc[table["day"] <= day_number(as_of)]
     pairs = pd.DataFrame({"lot": np.arange(lot_p.size), "p": lot_p, "open": lot_day}).merge(
         table, on="p")
     pairs = pairs.loc[pairs["day"] >= pairs["open"]]
@@ -509,7 +339,7 @@ def derive_fees(
     accruals, gap_findings = management_fees(book, nav, products, as_of=as_of, params=params)
     charges, charge_findings = performance_fees(book, nav, products, as_of=as_of, params=params)
     contribution = _contribution(book.clients, accruals, charges)
-    findings = _concat_findings([book.findings, gap_findings, charge_findings])
+    findings = concat_findings([book.findings, gap_findings, charge_findings])
     return FeeDerivation(contribution, accruals, charges, book, findings)
 
 
@@ -523,7 +353,7 @@ def _contribution(clients: pd.Index, accruals: pd.DataFrame, charges: pd.DataFra
                       "management_fee": accruals["management_fee"].to_numpy(np.float64),
                       "performance_fee": 0.0}),
         pd.DataFrame({"_client": charges["_client"].to_numpy(np.int64),
-                      "year": _years(_day_numbers(charges["date"])),
+                      "year": _years(day_numbers(charges["date"])),
                       "management_fee": 0.0,
                       "performance_fee": charges["fee"].to_numpy(np.float64)}),
     ], ignore_index=True)
@@ -531,7 +361,7 @@ def _contribution(clients: pd.Index, accruals: pd.DataFrame, charges: pd.DataFra
     out[fees] = out[fees].round(2) + 0.0  # + 0.0 turns -0.0 into 0.0
     out = out.loc[(out["management_fee"] != 0) | (out["performance_fee"] != 0)]
     return pd.DataFrame({
-        "client_id": _take(clients, out["_client"]),
+        "client_id": take_ids(clients, out["_client"]),
         "year": out["year"].to_numpy(np.int64),
         "management_fee": out["management_fee"].to_numpy(np.float64),
         "performance_fee": out["performance_fee"].to_numpy(np.float64),
@@ -601,7 +431,7 @@ class _NavIndex:
             empty = np.zeros(0)
             return cls(empty.astype(np.int64), empty, empty)
         p = names.get_indexer(nav["product_id"].astype(str).to_numpy())
-        key = p.astype(np.int64) * _KEY + _day_numbers(nav["date"]) + _SHIFT
+        key = p.astype(np.int64) * _KEY + day_numbers(nav["date"]) + _SHIFT
         order = np.argsort(key, kind="stable")
         return cls(key[order], nav["unit_nav"].to_numpy(np.float64)[order],
                    nav["accumulated_nav"].to_numpy(np.float64)[order])
@@ -645,6 +475,7 @@ def _rates(names: pd.Index, products: pd.DataFrame | None, column: str,
 
 
 def _basis(day: np.ndarray, day_count: int | str) -> np.ndarray:
+    """The day-count divisor of each accrual day (FeeParams.day_count)."""
     if day_count == "actual":
         year = _years(day)
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
@@ -665,34 +496,12 @@ def _range_sum(prefix: np.ndarray, values: np.ndarray, lo: np.ndarray, hi: np.nd
     return prefix[hi] - prefix[lo] + values[lo]
 
 
-def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Inclusive cumulative sum within runs of equal, sorted group keys."""
-    return pd.Series(values).groupby(group).cumsum().to_numpy()
-
-
-def _run_ends(keys: np.ndarray) -> np.ndarray:
-    """True at the last row of each run of equal consecutive keys."""
-    return np.r_[keys[1:] != keys[:-1], True][:keys.size]
-
-
-def _group_shift(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """The previous value within the group (0 for a group's first row)."""
-    prev = np.r_[0, values[:-1]]
-    return np.where(np.r_[True, group[1:] != group[:-1]], 0, prev)
-
-
-def _ranks(count: np.ndarray) -> np.ndarray:
-    """0, 1, …, count[k] − 1 for each k, concatenated."""
-    total = int(count.sum())
-    return np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-
-
 def _ranks_in_groups(group: np.ndarray) -> np.ndarray:
     """The position of each row within its run of equal, sorted group keys."""
     if not group.size:
         return np.zeros(0, np.int64)
     starts = np.r_[True, group[1:] != group[:-1]]
-    return _ranks(np.diff(np.r_[np.flatnonzero(starts), group.size]))
+    return ranks(np.diff(np.r_[np.flatnonzero(starts), group.size]))
 
 
 def _add_months(day: np.ndarray, months: int) -> np.ndarray:
@@ -706,48 +515,13 @@ def _add_months(day: np.ndarray, months: int) -> np.ndarray:
         dom, length.astype(np.int64) - 1)
 
 
-def _float_column(frame: pd.DataFrame, name: str, n: int) -> np.ndarray:
-    if name not in frame:
-        return np.full(n, np.nan)
-    return pd.to_numeric(frame[name], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-
-
-def _day(value: date) -> int:
-    return int(np.datetime64(value, "D").astype(np.int64))
-
-
-def _day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
-    return np.asarray(pd.to_datetime(values)).astype("datetime64[D]").astype(np.int64)
-
-
-def _dates(days: np.ndarray) -> np.ndarray:
-    return np.asarray(days, np.int64).astype("datetime64[D]").astype("datetime64[ns]")
-
-
 def _years(days: np.ndarray) -> np.ndarray:
+    """The calendar year of each day number."""
     return np.asarray(days).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
 
 
 def _year_start(years: np.ndarray) -> np.ndarray:
+    """The day number of 1 January of each year."""
     return (np.asarray(years) - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(
         np.int64)
 
-
-def _take(names: pd.Index, codes: pd.Series | np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """The ids of coded rows, as a string array."""
-    return pd.array(names, dtype=str).take(np.asarray(codes, np.int64))
-
-
-def _number(values: np.ndarray, decimals: int = 4) -> pd.Series:
-    """Numbers as text for finding details, e.g. 1234.5 → "1,234.5000"."""
-    return pd.Series(values).map(f"{{:,.{decimals}f}}".format).astype(str)
-
-
-def _concat_findings(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """All findings in one table, sorted by client, product, date and kind."""
-    empty = pd.DataFrame({"client_id": pd.Series(dtype=str), "product_id": pd.Series(dtype=str),
-                          "date": pd.Series(dtype="datetime64[ns]"),
-                          "kind": pd.Series(dtype=str), "detail": pd.Series(dtype=str)})
-    out = pd.concat([empty, *(p[FINDING_COLUMNS] for p in parts if len(p))], ignore_index=True)
-    return out.sort_values(["client_id", "product_id", "date", "kind"], na_position="first",
-                           kind="stable").reset_index(drop=True)
