@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from tiering.fee_sharing import derive_fees
 from tiering.sample import (
     EDGE_CASES,
     MIN_CLIENTS,
@@ -20,6 +21,7 @@ from tiering.sample import (
     write_sample,
 )
 from tiering.sample.people import Clients, id_check_characters, id_numbers
+from tiering.sample.trades import amount_for, size_redemptions
 from tiering.schemas import TABLES, columns, pattern_columns
 
 PARAMS = Path(__file__).resolve().parents[1] / "params"
@@ -490,6 +492,98 @@ def test_products(sample):
     assert set(p["risk_level"]) == {"R1", "R2", "R3", "R4", "R5"}
     assert p["management_fee_rate"].between(0.01, 0.02).all()
     assert (p["performance_fee_rate"] == 0.2).mean() > 0.6
+
+
+# --------------------------------------------------------------------------- investor lots
+
+
+@pytest.fixture(scope="module")
+def sample_500() -> dict[str, pd.DataFrame]:
+    return generate_sample(500, questionnaire=QUIZ)
+
+
+@pytest.fixture(scope="module")
+def derived_500(sample_500):
+    tx = sample_500["transactions"]
+    return derive_fees(tx, sample_500["nav"], sample_500["products"], as_of=REF.date())
+
+
+def test_opening_subscriptions_hold_the_balance_at_the_start_of_the_trade_history(sample_500):
+    # every client with balance rows before 2025 and a balance above 0 on the evening of
+    # 2024-12-31 subscribes, on 2025-01-01, amounts that add up to that balance (each row rounded
+    # to the cent, so within 0.01 a row), at the NAV in force that day: the latest weekly NAV on
+    # or before it (Friday 2024-12-27; 2025-01-01 is a Wednesday)
+    da = sample_500["daily_assets"].sort_values(["client_id", "date"])
+    before = da[da["date"] <= "2024-12-31"].groupby("client_id")["total_assets"].last()
+    held = before[before > 0]
+    tx = sample_500["transactions"]
+    opening = tx[(tx["trade_date"] == "2025-01-01") & (tx["side"] == "subscribe")
+                 & tx["client_id"].isin(before.index)]
+    assert set(opening["client_id"]) == set(held.index)
+    total = opening.groupby("client_id")["amount"].sum().reindex(held.index)
+    rows = opening.groupby("client_id").size().reindex(held.index)
+    assert ((total - held).abs() <= 0.01 * rows + 1e-6).all()
+    nav = sample_500["nav"]
+    nav = nav[nav["date"] == pd.Timestamp("2024-12-27")].set_index("product_id")["unit_nav"]
+    assert (opening["unit_nav"] == opening["product_id"].map(nav)).all()
+
+
+def test_redemptions_rarely_exceed_the_investor_lots(sample_500, derived_500):
+    # the opening positions give every balance its lots, and a redemption is cut to the shares
+    # held: at most 2% of the redemptions may still ask for more than the lots hold (before the
+    # opening positions about 80% did)
+    tx = sample_500["transactions"]
+    redemptions = ((tx["side"] == "redeem") & (tx["trade_date"] <= REF)).sum()
+    findings = derived_500.findings
+    over = (findings["kind"] == "redemption_exceeds_holding").sum()
+    assert redemptions > 50
+    assert over <= 0.02 * redemptions
+    assert not findings["kind"].isin(["buy_not_a_lot", "redemption_unsized"]).any()
+
+
+def test_derived_management_fee_of_2025_agrees_with_the_ledger(sample_500, derived_500):
+    # the ledger charges the blended rate on the day's balance, the derivation each product's
+    # rate on the lots' value: for the clients with a 2025 ledger charge the ratio derived /
+    # ledger is near 1 (median within 0.8–1.25, and most clients within that band); before
+    # the opening positions the median was 0 (most clients had no lot in 2025)
+    ledger = management_fees(sample_500, 2025)
+    ledger = ledger[ledger > 0]
+    out = derived_500.contribution
+    derived = out[out["year"] == 2025].set_index("client_id")["management_fee"]
+    ratio = derived.reindex(ledger.index, fill_value=0.0) / ledger
+    assert len(ratio) > 300
+    assert 0.8 <= ratio.median() <= 1.25
+    assert ratio.between(0.8, 1.25).mean() > 0.75
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    # (group, day, side, amount, unit, full): buy 100.00 shares at 1.0, ask 300 / 2.0 = 150 with
+    # 100 held: takes 100, worth 100 × 2.0 = 200.00; buy 50 / 2.0 = 25; a full redemption at
+    # 2.5 takes the 25 held: 62.50 (the 999 asked is ignored)
+    ([(7, 1, 0, 100.0, 1.0, False), (7, 2, 2, 300.0, 2.0, False), (7, 3, 1, 50.0, 2.0, False),
+      (7, 4, 2, 999.0, 2.5, True)], [100.0, 200.0, 50.0, 62.5]),
+    # a redemption within the holding keeps its amount (60 / 1.5 = 40 of 100 shares); a
+    # dividend (side 3, no NAV) is left alone
+    ([(9, 1, 0, 100.0, 1.0, False), (9, 2, 2, 60.0, 1.5, False), (9, 3, 3, 5.0, np.nan, False)],
+     [100.0, 60.0, 5.0]),
+    # the same day, the purchase counts first even when listed after the redemption: 10 held,
+    # 10 asked; another product's redemption with nothing held takes nothing
+    ([(10, 5, 2, 10.0, 1.0, False), (10, 5, 1, 10.0, 1.0, False), (11, 5, 2, 30.0, 1.0, False)],
+     [10.0, 10.0, 0.0]),
+])
+def test_redemptions_are_cut_to_the_shares_held(rows, expected):
+    group, day, side, amount, unit, full = (np.array(c) for c in zip(*rows, strict=True))
+    out = size_redemptions(group, day, side, amount.astype(float), unit.astype(float),
+                           full.astype(bool))
+    assert out.tolist() == expected
+
+
+def test_amount_for_gives_the_shares_or_the_nearest_below():
+    # 123.45 shares at 1.2345: 152.399025 → 152.40, and 152.40 / 1.2345 = 123.4508 → 123.45.
+    # 10.01 shares at 0.3: 3.003 → 3.00 gives 10.00 and 3.01 gives 10.0333 → 10.03; no cent
+    # gives 10.01, so the nearest below, 3.00 (never more shares than held).
+    out = amount_for(np.array([12_345, 1_001]), np.array([1.2345, 0.3]))
+    assert out.tolist() == [152.40, 3.00]
 
 
 # --------------------------------------------------------------------------- other dates

@@ -1,6 +1,21 @@
 """Fees: quarterly management charges on the average balance at each portfolio's rate (a few
 reversed), subscription, redemption and performance fees on the trades, year-end performance
-fees and occasional other fees; the fee edge cases' charges set by hand."""
+fees and occasional other fees; the fee edge cases' charges set by hand.
+
+What the management-fee ledger models: the firm's fee system accrues each client's management
+fee daily on the day's total assets (the `daily_assets` balance) at the portfolio's blended
+annual rate (`Portfolio.rate`, the weighted mean of its products' management_fee_rate) / 365,
+and posts it once a quarter, dated the quarter end, rounded to the cent. The fee derivation
+(`tiering.fee_sharing`) rebuilds the same fee from the trades instead: each product's own rate
+on the lots' shares × the NAV of the evening before. Because the trades' opening positions and
+redemptions keep the lots holding the balance split by the portfolio's weights
+(`sample.trades`), the two agree closely for most clients (tests/test_sample.py checks the
+median ratio over the last complete year). They differ by: the balance's own random walk
+against each product's NAV path (a few percent a year either way); the edge cases whose
+charges and rates are set by hand (FEE_EDGES, RATE_EDGES); the reversals; a redemption cut to
+the shares held; and by a day (the ledger charges on the day's balance, the derivation on the
+holding of the evening before, so the day of an opening subscription accrues nothing).
+"""
 
 from __future__ import annotations
 
@@ -39,6 +54,7 @@ def make_fees(
     first_day = bal.day[group_starts(bal.client)]
     generic = ~np.isin(who, np.array(sorted(FEE_EDGES)) - 1)
     who, first_day = who[generic], first_day[generic]
+    # the ledger: per quarter, blended rate × the sum of the day balances over its days / 365
     q = cal.quarter_ends.size
     cc = np.repeat(who, q)
     qs = np.tile(cal.quarter_starts, who.size)
