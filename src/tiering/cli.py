@@ -220,19 +220,26 @@ def validate(ctx, data, params_path, as_of, report):
 @click.option("--params", "params_path", type=click.Path(path_type=Path),
               default=Path("params"), show_default=True,
               help="Where the questionnaire the answers follow is found.")
+@click.option("--daily", is_flag=True,
+              help="One daily_assets row per client and open day (Parquet, in part files), "
+                   "for engine benchmarks; every table is written as Parquet.")
 @click.pass_context
-def sample(ctx, out, n_clients, seed, fmt, params_path):
+def sample(ctx, out, n_clients, seed, fmt, params_path, daily):
     """Write a realistic, deterministic sample data set."""
     from tiering.params import load_parameters
-    from tiering.sample import generate_sample, write_sample
+    from tiering.sample import generate_sample, write_daily_sample, write_sample
 
     def job():
         params = load_parameters(params_path)
+        if daily:
+            return write_daily_sample(out, clients=n_clients, seed=seed,
+                                      questionnaire=params.questionnaire.points)
         tables = generate_sample(n_clients, seed, questionnaire=params.questionnaire.points)
-        return tables, write_sample(tables, out, fmt)
+        write_sample(tables, out, fmt)
+        return {name: len(df) for name, df in tables.items()}
 
-    tables, _ = _run(ctx, job)
-    sizes = ", ".join(f"{name} {len(df):,}" for name, df in tables.items())
+    counts = _run(ctx, job)
+    sizes = ", ".join(f"{name} {rows:,}" for name, rows in counts.items())
     click.echo(f"Sample of {n_clients:,} clients (seed {seed}) written to {out}/: {sizes}")
 
 

@@ -22,6 +22,7 @@ helpers); `tables` draws and assembles every table, `write` writes them.
 """
 
 from tiering.sample.assessments import RISK_BANDS
+from tiering.sample.daily import write_daily_sample
 from tiering.sample.edges import EDGE_CASES
 from tiering.sample.people import BRANCHES
 from tiering.sample.service import LEVELS
@@ -44,5 +45,6 @@ __all__ = [
     "RISK_BANDS",
     "SAMPLE_END",
     "generate_sample",
+    "write_daily_sample",
     "write_sample",
 ]
