@@ -1,13 +1,18 @@
 """The feature layer is written once with narwhals: DuckDB gives what pandas gives.
 
 The tricky cases of SPEC 2.2 in one small set: a row before the period that carries in, rows
-after the close date, a change-only client, a client opened mid-year, a client with no rows.
+after the close date and after the as-of date, a change-only client, a client opened mid-year,
+a client with no rows. A second set mixes dense (a row every day), sparse (change-only) and
+dense-with-one-gap clients for the dense fast path. tests/test_features_spark.py runs both sets
+on Spark.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
+import narwhals as nw
 import pandas as pd
 import pytest
 
@@ -21,10 +26,10 @@ CLIENTS = pd.DataFrame({
     "close_date": pd.to_datetime([None, None, "2025-01-10", None]),
 })
 BALANCES = pd.DataFrame({
-    "client_id": ["a", "a", "b", "c", "c"],
+    "client_id": ["a", "a", "b", "c", "c", "a"],
     "date": pd.to_datetime(["2024-06-01", "2025-07-02", "2025-07-01", "2024-01-01",
-                            "2025-06-01"]),
-    "total_assets": [100.0, 200.0, 365.0, 1000.0, 99.0],
+                            "2025-06-01", "2026-10-15"]),  # the last is after the as-of date
+    "total_assets": [100.0, 200.0, 365.0, 1000.0, 99.0, 1_000_000.0],
 })
 FEES = pd.DataFrame({
     "client_id": ["a", "a", "a", "b"],
@@ -73,3 +78,207 @@ def test_fee_sums_are_the_same_on_duckdb_and_pandas():
     pd.testing.assert_frame_equal(tidy(duck_fee, ["client_id"]), tidy(pandas_fee, ["client_id"]),
                                   check_dtype=False)
     assert tidy(duck_fee, ["client_id"]).values.tolist() == [["a", 70.0]]
+
+
+# --- the dense fast path: dense, sparse and dense-with-one-gap clients ---------------------------
+#
+# Two disjoint ten-day periods, P = 1-10 Jan 2025 and Q = 11-20 Jan 2025 (Q is "as of" 20 Jan:
+# rows after it must weigh nothing). Every client's expected averages are worked out below; the
+# dense path (`dense_path=True`) and the ordered path (`dense_path=False`) must both give them.
+P = features.Period("P", date(2025, 1, 1), date(2025, 1, 10))
+Q = features.Period("Q", date(2025, 1, 11), date(2025, 1, 20))
+
+
+def _days(first: int, last: int) -> list[str]:
+    return [f"2025-01-{day:02d}" for day in range(first, last + 1)]
+
+
+def _rows(client: str, days: list[str], values: list[float]) -> list[tuple]:
+    return [(client, day, value) for day, value in zip(days, values, strict=True)]
+
+
+MIXED_CLIENTS = pd.DataFrame(
+    [("dense", "2024-06-01", None), ("gap", "2024-06-01", None),
+     ("sparse", "2024-06-01", None), ("late", "2025-01-06", None),
+     ("early_row", "2025-01-06", None), ("closed", "2024-06-01", "2025-01-13"),
+     ("nothing", "2024-06-01", None), ("gone", "2024-06-01", "2024-12-15")],
+    columns=["client_id", "open_date", "close_date"],
+).astype({"open_date": "datetime64[us]", "close_date": "datetime64[us]"})
+MIXED_BALANCES = pd.DataFrame(
+    # dense: a row every day, 10 x the day of the month (1 Jan = 10 ... 20 Jan = 200), plus two
+    # rows before P (they never weigh: every day has its own row) and rows after Q at 10,000
+    [("dense", "2024-12-30", 999.0), ("dense", "2024-12-31", 999.0)]
+    + _rows("dense", _days(1, 20), [10.0 * d for d in range(1, 21)])
+    + _rows("dense", _days(21, 25), [10_000.0] * 5)
+    # gap: as dense from 1 Jan but 5 Jan is missing, so 4 Jan's 40 holds on 5 Jan
+    + _rows("gap", [d for d in _days(1, 20) if d != "2025-01-05"],
+            [10.0 * d for d in range(1, 21) if d != 5])
+    # sparse: change-only rows, the first before P; the 25 Jan row is after Q
+    + _rows("sparse", ["2024-12-20", "2025-01-04", "2025-01-15", "2025-01-18", "2025-01-25"],
+            [300.0, 600.0, 0.0, 1000.0, 1_000_000.0])
+    # late: opened 6 Jan, a row every open day at 70
+    + _rows("late", _days(6, 20), [70.0] * 15)
+    # early_row: opened 6 Jan; a row on 3 Jan (before the opening) and on 6-9 Jan only: five
+    # rows for five open days in P, yet 10 Jan has no row of its own
+    + _rows("early_row", ["2025-01-03", *_days(6, 9)], [500.0, 100.0, 200.0, 300.0, 400.0])
+    # closed on 13 Jan, rows every day to 20 Jan at 10 x the day
+    + _rows("closed", _days(1, 20), [10.0 * d for d in range(1, 21)])
+    # gone: closed before P, rows in P and Q all the same
+    + _rows("gone", _days(1, 20), [5_000.0] * 20),
+    columns=["client_id", "date", "total_assets"],
+).astype({"date": "datetime64[us]"})
+
+MIXED_OPEN_DAYS = {
+    # dense: P = 10 x (1 + ... + 10) / 10 = 550 / 10 = 55; Q = 10 x (11 + ... + 20) / 10 = 155
+    ("dense", "P"): 55.0, ("dense", "Q"): 155.0,
+    # gap: P = (550 - 50 + 40) / 10 = 54; Q as dense = 155
+    ("gap", "P"): 54.0, ("gap", "Q"): 155.0,
+    # sparse: P = (3 x 300 + 7 x 600) / 10 = 5100 / 10 = 510;
+    #         Q = (4 x 600 + 3 x 0 + 3 x 1000) / 10 = 5400 / 10 = 540
+    ("sparse", "P"): 510.0, ("sparse", "Q"): 540.0,
+    # late: open 6-10 Jan in P = 5 days: 5 x 70 / 5 = 70; Q: 70
+    ("late", "P"): 70.0, ("late", "Q"): 70.0,
+    # early_row: 6-9 Jan 100 + 200 + 300 + 400, 10 Jan 400 held: 1400 / 5 = 280
+    # (the 3 Jan row holds only until the opening); Q: 400 held all ten days = 400
+    ("early_row", "P"): 280.0, ("early_row", "Q"): 400.0,
+    # closed: P = 550 / 10 = 55; Q open 11-13 Jan: (110 + 120 + 130) / 3 = 360 / 3 = 120
+    ("closed", "P"): 55.0, ("closed", "Q"): 120.0,
+    # nothing: no rows; gone: closed before P, no open day
+    ("nothing", "P"): 0.0, ("nothing", "Q"): 0.0, ("gone", "P"): 0.0, ("gone", "Q"): 0.0,
+}
+MIXED_ALL_DAYS = {
+    **MIXED_OPEN_DAYS,
+    ("late", "P"): 35.0,  # 350 / 10
+    ("early_row", "P"): 140.0,  # 1400 / 10
+    ("closed", "Q"): 36.0,  # 360 / 10
+}
+# which windows the dense path may sum without ordering (window_coverage's `dense`)
+MIXED_DENSE = {("dense", "P"), ("dense", "Q"), ("gap", "Q"), ("late", "P"), ("late", "Q"),
+               ("closed", "P")}
+
+
+def as_dict(frame: pd.DataFrame, value: str = "avg_assets") -> dict[tuple[str, str], float]:
+    """{(client_id, period): value} from a collected frame, failing on a duplicated key."""
+    keys = list(zip(frame["client_id"], frame["period"], strict=True))
+    assert len(keys) == len(set(keys)), f"duplicate (client, period) rows: {keys}"
+    return dict(zip(keys, frame[value].tolist(), strict=True))
+
+
+def mixed_on(backend: str, periods=(P, Q), **options) -> pd.DataFrame:
+    """daily_average_assets of the mixed set on pandas or DuckDB, collected into pandas."""
+    if backend == "pandas":
+        windows = features.client_windows(MIXED_CLIENTS, periods)
+        return features.daily_average_assets(MIXED_BALANCES, windows, **options)
+    con = duckdb.connect()
+    windows = features.client_windows(con.from_df(MIXED_CLIENTS), periods)
+    return features.daily_average_assets(con.from_df(MIXED_BALANCES), windows, **options).df()
+
+
+@pytest.mark.parametrize("backend", ["pandas", "duckdb"])
+@pytest.mark.parametrize("dense_path", [True, False])
+@pytest.mark.parametrize(("denominator", "expected"),
+                         [("open_days", MIXED_OPEN_DAYS), ("all_days", MIXED_ALL_DAYS)])
+def test_dense_and_ordered_paths_give_the_hand_computed_averages(
+    backend, dense_path, denominator, expected
+):
+    got = as_dict(mixed_on(backend, denominator=denominator, dense_path=dense_path))
+    assert got == expected
+
+
+@pytest.mark.parametrize("backend", ["pandas", "duckdb"])
+def test_only_windows_with_a_row_on_every_open_day_and_none_outside_are_dense(backend):
+    if backend == "pandas":
+        windows = features.client_windows(MIXED_CLIENTS, (P, Q))
+        b = nw.from_native(MIXED_BALANCES)
+    else:
+        con = duckdb.connect()
+        windows = features.client_windows(con.from_df(MIXED_CLIENTS), (P, Q))
+        b = nw.from_native(con.from_df(MIXED_BALANCES))
+    w = nw.from_native(windows)
+    coverage = features.window_coverage(b, w, features.period_spans(w))
+    if isinstance(coverage, nw.LazyFrame):
+        coverage = coverage.collect(backend="pandas")
+    flags = as_dict(coverage.to_pandas(), "dense")
+    assert {key for key, dense in flags.items() if dense} == MIXED_DENSE
+    # the dense windows' sums are their asset-days: dense P = 10 x 55 = 550
+    assert as_dict(coverage.to_pandas(), "asset_days")[("dense", "P")] == 550.0
+
+
+@pytest.mark.parametrize("backend", ["pandas", "duckdb"])
+def test_overlapping_periods_are_each_summed_over_their_own_days(backend):
+    # W = 5-15 Jan overlaps P: each balance row then belongs to two period spans
+    w_period = features.Period("W", date(2025, 1, 5), date(2025, 1, 15))
+    got = as_dict(mixed_on(backend, periods=(P, w_period)))
+    # dense over W: 10 x (5 + ... + 15) / 11 = 1100 / 11 = 100; over P still 55
+    assert got[("dense", "W")] == 100.0 and got[("dense", "P")] == 55.0
+    # sparse over W: 5-14 Jan at 600 (10 days), 15 Jan at 0: 6000 / 11 = 545.4545 -> 545.45
+    assert got[("sparse", "W")] == 545.45
+    # gap over W: (1100 - 50 + 40) / 11 = 1090 / 11 = 99.0909 -> 99.09
+    assert got[("gap", "W")] == 99.09
+
+
+# --- rounding and day counts: the same on every backend ------------------------------------------
+
+ROUNDING = pd.DataFrame({"amount": [0.125, 1.005, -0.125, -1.005, -0.004, 2.675]})
+# The rule works on amount x 100 as computed in doubles, then half away from zero:
+# 0.125 x 100 = 12.5 exactly -> 13 -> 0.13, and -0.13 for -0.125 (pandas' own round: 0.12);
+# 1.005 is stored as 1.00499999999999989..., x 100 = 100.49999999999999 -> 100 -> 1.00
+# (Spark's own round works on the decimal text "1.005" and gives 1.01);
+# -0.004 -> -0.4 -> 0, shown as 0.0 (not -0.0);
+# 2.675 is stored as 2.67499999999999982..., but x 100 rounds to exactly 267.5 -> 268 -> 2.68
+ROUNDED = [0.13, 1.0, -0.13, -1.0, 0.0, 2.68]
+
+
+def rounded(frame) -> list[float]:
+    out = nw.from_native(frame).select(cents=features.round_to_cent(nw.col("amount")))
+    if isinstance(out, nw.LazyFrame):
+        out = out.collect(backend="pandas")
+    return out["cents"].to_list()
+
+
+@pytest.mark.parametrize("backend", ["pandas", "duckdb"])
+def test_rounding_to_the_cent_is_half_away_from_zero_of_the_hundredfold_double(backend):
+    frame = ROUNDING if backend == "pandas" else duckdb.connect().from_df(ROUNDING)
+    got = rounded(frame)
+    assert got == ROUNDED
+    assert math.copysign(1.0, got[4]) == 1.0
+
+
+CENTURIES = pd.DataFrame({
+    "client_id": ["1900", "2000", "2100"],
+    "open_date": pd.to_datetime(["1899-01-01", "1999-01-01", "2099-01-01"]),
+})
+
+
+@pytest.mark.parametrize("backend", ["pandas", "duckdb"])
+def test_open_days_count_leap_days_by_the_gregorian_rule(backend):
+    periods = tuple(features.Period(str(y), date(y, 1, 1), date(y, 3, 1))
+                    for y in (1900, 2000, 2100))
+    frame = CENTURIES if backend == "pandas" else duckdb.connect().from_df(CENTURIES)
+    windows = nw.from_native(features.client_windows(frame, periods))
+    if isinstance(windows, nw.LazyFrame):
+        windows = windows.collect(backend="pandas")
+    got = {(c, p): d for c, p, d in windows.select("client_id", "period", "open_days").iter_rows()
+           if c == p}
+    # 1 Jan - 1 Mar: 31 + 28 + 1 = 60 days in 1900 and 2100 (centuries not divisible by 400),
+    # 31 + 29 + 1 = 61 in 2000
+    assert got == {("1900", "1900"): 60, ("2000", "2000"): 61, ("2100", "2100"): 60}
+
+
+def test_unknown_denominator_is_refused_with_the_choices():
+    windows = features.client_windows(CLIENTS, PERIODS)
+    with pytest.raises(ValueError, match="open_days"):
+        features.daily_average_assets(BALANCES, windows, denominator="calendar_days")
+
+
+@pytest.mark.parametrize("backend", ["pandas", "duckdb"])
+def test_no_clients_gives_an_empty_table_not_an_error(backend):
+    no_clients = CLIENTS.iloc[:0]
+    if backend == "pandas":
+        got = features.daily_average_assets(BALANCES, features.client_windows(no_clients, PERIODS))
+    else:
+        con = duckdb.connect()
+        windows = features.client_windows(con.from_df(no_clients), PERIODS)
+        got = features.daily_average_assets(con.from_df(BALANCES), windows).df()
+    assert len(got) == 0
+    assert list(got.columns) == ["client_id", "period", "avg_assets"]

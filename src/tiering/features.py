@@ -1,7 +1,11 @@
 """Per-client indicators for the tier rules (SPEC 2.2), written once against narwhals.
 
-The functions take any narwhals-supported frame (pandas in memory today; DuckDB or Spark for
-very large inputs) and return a frame of the same backend, so the rules are not written twice.
+The functions take any narwhals-supported frame — pandas in memory, a DuckDB relation for
+Parquet files larger than memory, a PySpark DataFrame on a cluster — and return a frame of
+the same backend, so the rules are not written twice. Only expressions that every one of those
+backends supports are used: day counts come from calendar fields (year, day of the year), not
+from durations, and rounding to the cent is spelled out rather than left to each engine's own
+`round`.
 
 Daily-average assets are a step function: each balance row holds from its date until the
 client's next row, so daily rows and change-only rows give the same answer. Before the first
@@ -16,6 +20,9 @@ from datetime import date, datetime
 
 import narwhals as nw
 from narwhals.typing import IntoFrameT
+
+DENOMINATORS = {"open_days": "open_days", "all_days": "period_days"}  # name -> window column
+WINDOW_KEYS = ["client_id", "period"]
 
 
 @dataclass(frozen=True)
@@ -47,114 +54,261 @@ def rating_periods(as_of: date) -> tuple[Period, Period]:
 def client_windows(clients: IntoFrameT, periods: tuple[Period, ...]) -> IntoFrameT:
     """One row per client and period: the days the account is open within the period.
 
-    Columns: client_id, period, start, stop (exclusive), open_days, period_days. A client
+    `clients`: client_id, open_date and optionally close_date (the close date itself is an open
+    day). Columns: client_id, period, start, stop (exclusive), open_days, period_days. A client
     not open at all within a period gets open_days 0.
     """
     frame = nw.from_native(clients)
-    schema = frame.collect_schema()
-    close = nw.col("close_date") if "close_date" in schema else nw.lit(None, nw.Datetime("us"))
+    has_close = "close_date" in frame.collect_schema()
     parts = []
     for period in periods:
-        start = nw.max_horizontal(nw.col("open_date"), nw.lit(_ts(period.start)))
-        stop = nw.min_horizontal(
-            (close.fill_null(nw.lit(_ts(period.end))) if "close_date" in schema
-             else nw.lit(_ts(period.end))),
-            nw.lit(_ts(period.end)),
-        )
+        end = nw.lit(_ts(period.end))
+        last = nw.min_horizontal(nw.col("close_date").fill_null(end), end) if has_close else end
         parts.append(
             frame.select(
                 nw.col("client_id"),
                 nw.lit(period.name).alias("period"),
-                start.alias("start"),
-                stop.alias("last"),
-                nw.lit(period.days).alias("period_days"),
+                nw.max_horizontal(nw.col("open_date"), nw.lit(_ts(period.start))).alias("start"),
+                last.alias("last"),
+                nw.lit(period.days).cast(nw.Int64).alias("period_days"),
             )
         )
-    windows = nw.concat(parts)
-    open_days = _days(nw.col("last") - nw.col("start")) + 1
-    return windows.with_columns(
-        open_days=nw.when(open_days > 0).then(open_days).otherwise(0),
-        stop=nw.col("last").dt.offset_by("1d"),
-    ).drop("last").to_native()
+    open_days = _day_number(nw.col("last")) - _day_number(nw.col("start")) + 1
+    return (
+        nw.concat(parts)
+        .with_columns(
+            open_days=nw.when(open_days > 0).then(open_days).otherwise(nw.lit(0)).cast(nw.Int64),
+            stop=nw.col("last").dt.offset_by("1d"),
+        )
+        .select("client_id", "period", "start", "stop", "open_days", "period_days")
+        .to_native()
+    )
 
 
 def daily_average_assets(
-    balances: IntoFrameT, windows: IntoFrameT, *, denominator: str = "open_days"
+    balances: IntoFrameT,
+    windows: IntoFrameT,
+    *,
+    denominator: str = "open_days",
+    dense_path: bool = True,
 ) -> IntoFrameT:
     """Daily-average assets per client and period.
 
-    `balances`: client_id, date, total_assets (daily or change-only rows, any order).
+    `balances`: client_id, date, total_assets (daily or change-only rows, any order, at most
+    one row per client and day — validation refuses duplicate keys; dates at midnight).
     `windows`: from `client_windows`. Returns client_id, period, avg_assets (rounded to the
-    cent; the rules compare the figure that is shown). `denominator` is "open_days" (days the
-    account was open within the period) or "all_days" (every day of the period).
+    cent, half away from zero, by `round_to_cent`; the rules compare the figure that is shown),
+    one row per window. `denominator` is "open_days" (days the account was open within the
+    period) or "all_days" (every day of the period); a zero denominator gives 0.
+
+    With `dense_path` (the default) a window whose rows cover every one of its days is summed
+    without ordering (`window_coverage`) and only the other windows go through the ordered
+    step function; with `dense_path=False` every client is ordered (`stepped_asset_days`).
+    Both give the same asset-days.
     """
-    b = nw.from_native(balances)
+    if denominator not in DENOMINATORS:
+        raise ValueError(f"denominator must be one of {list(DENOMINATORS)}, not {denominator!r}")
     w = nw.from_native(windows)
-    first_start, last_stop = _span(w)
+    spans = period_spans(w)
+    if not spans:  # no window at all: nothing to average
+        return w.select(*WINDOW_KEYS).with_columns(avg_assets=nw.lit(0.0)).to_native()
+    first_start = min(start for start, _ in spans.values())
+    last_stop = max(stop for _, stop in spans.values())
+    # rows dated on or after every window's stop never weigh: drop them before any ordering
     b = (
-        b.select("client_id", "date", "total_assets")
-        .with_columns(next_date=nw.col("date").shift(-1).over("client_id", order_by="date"))
-        # rows superseded before every window, or dated after every window, weigh nothing
-        .filter(
-            nw.col("next_date").is_null() | (nw.col("next_date") > first_start),
-            nw.col("date") < last_stop,
+        nw.from_native(balances)
+        .select("client_id", "date", "total_assets")
+        .filter(nw.col("date") < nw.lit(last_stop))
+    )
+    if dense_path:
+        coverage = window_coverage(b, w, spans)
+        dense = coverage.filter(nw.col("dense")).select(*WINDOW_KEYS, "asset_days")
+        sparse = coverage.filter(~nw.col("dense")).select(*WINDOW_KEYS, "start", "stop")
+        # few rows here: LEAD within each sparse window's copy of its client's rows
+        ordered = b.join(sparse, on="client_id", how="inner").with_columns(
+            next_date=nw.col("date").shift(-1).over(*WINDOW_KEYS, order_by="date")
         )
-    )
-    joined = b.join(w, on="client_id", how="inner")
-    seg_start = nw.max_horizontal(nw.col("date"), nw.col("start"))
-    seg_stop = nw.min_horizontal(nw.col("next_date").fill_null(nw.col("stop")), nw.col("stop"))
-    days = _days(seg_stop - seg_start)
-    weighted = (
-        joined.with_columns(days=nw.when(days > 0).then(days).otherwise(0))
-        .with_columns(asset_days=nw.col("total_assets") * nw.col("days"))
-        .group_by("client_id", "period")
-        .agg(nw.col("asset_days").sum())
-    )
-    denom = nw.col("open_days") if denominator == "open_days" else nw.col("period_days")
+        asset_days = nw.concat([dense, _weigh(ordered)])
+    else:
+        asset_days = stepped_asset_days(b, w, first_start)
+    denom = nw.col(DENOMINATORS[denominator])
     return (
-        w.join(weighted, on=["client_id", "period"], how="left")
+        w.join(asset_days, on=WINDOW_KEYS, how="left")
         .with_columns(
-            avg_assets=nw.when(denom > 0)
-            .then(nw.col("asset_days").fill_null(0.0) / denom)
-            .otherwise(0.0)
-            .round(2)
+            avg_assets=round_to_cent(
+                nw.when(denom > 0)
+                .then(nw.col("asset_days").fill_null(0.0) / denom)
+                .otherwise(nw.lit(0.0))
+            )
         )
-        .select("client_id", "period", "avg_assets")
+        .select(*WINDOW_KEYS, "avg_assets")
         .to_native()
+    )
+
+
+def period_spans(windows: nw.LazyFrame | nw.DataFrame) -> dict[str, tuple[datetime, datetime]]:
+    """Per period name, the earliest window start and latest window stop (plain values).
+
+    Every window of the period lies in [start, stop). One small collected query on any backend.
+    """
+    spans = windows.group_by("period").agg(nw.col("start").min(), nw.col("stop").max())
+    if isinstance(spans, nw.LazyFrame):
+        spans = spans.collect()
+    return {period: (start, stop) for period, start, stop in spans.iter_rows()}
+
+
+def window_coverage(
+    balances: nw.LazyFrame | nw.DataFrame,
+    windows: nw.LazyFrame | nw.DataFrame,
+    spans: dict[str, tuple[datetime, datetime]],
+) -> nw.LazyFrame | nw.DataFrame:
+    """Per window: whether its rows cover every one of its days, and their sum.
+
+    The balances are summed per client and period span in one pass, without ordering: the
+    number of rows, their sum and their first and last date. A window is dense when those rows
+    number its open days and all lie inside it, [start, stop): with one row per client and day
+    that is a row on every open day, each row holds for exactly its own day, and the window's
+    asset-days are the plain sum. A window with no open day and no row in its span is dense
+    with 0 asset-days. Any other window (a missing day, change-only rows, rows before the
+    opening or after the closing inside the span) is not dense: it needs the ordered path.
+    Columns: client_id, period, start, stop, rows, asset_days, dense (bool); one row per window.
+    """
+    distinct = sorted(set(spans.values()))
+    span_id = {span: str(i) for i, span in enumerate(distinct)}
+    label = nw.when(_within(distinct[0])).then(nw.lit(span_id[distinct[0]]))
+    for span in distinct[1:]:
+        label = label.when(_within(span)).then(nw.lit(span_id[span]))
+    disjoint = all(a[1] <= b[0] for a, b in zip(distinct, distinct[1:], strict=False))
+    if disjoint:  # the rating periods: one pass labels each row with its span
+        labelled = balances.with_columns(span=label.otherwise(nw.lit(None, nw.String)))
+        labelled = labelled.filter(~nw.col("span").is_null())
+    else:  # overlapping spans: one filtered copy per span
+        labelled = nw.concat([
+            balances.filter(_within(span)).with_columns(span=nw.lit(span_id[span]))
+            for span in distinct
+        ])
+    sums = labelled.group_by("client_id", "span").agg(
+        nw.len().alias("rows"),
+        nw.col("total_assets").sum().alias("asset_days"),
+        nw.col("date").min().alias("first"),
+        nw.col("date").max().alias("last"),
+    )
+    period_span = nw.lit(None, nw.String)
+    for period, span in spans.items():
+        period_span = nw.when(nw.col("period") == period).then(nw.lit(span_id[span])).otherwise(
+            period_span
+        )
+    rows = nw.col("rows").fill_null(0)
+    inside = (nw.col("first") >= nw.col("start")) & (nw.col("last") < nw.col("stop"))
+    return (
+        windows.select(*WINDOW_KEYS, "start", "stop", "open_days")
+        .with_columns(span=period_span)
+        .join(sums, on=["client_id", "span"], how="left")
+        .with_columns(
+            rows=rows.cast(nw.Int64),
+            asset_days=nw.col("asset_days").fill_null(0.0),
+            dense=nw.when(rows == 0).then(nw.col("open_days") == 0)
+            .otherwise((rows == nw.col("open_days")) & inside),
+        )
+        .select(*WINDOW_KEYS, "start", "stop", "rows", "asset_days", "dense")
+    )
+
+
+def stepped_asset_days(
+    balances: nw.LazyFrame | nw.DataFrame,
+    windows: nw.LazyFrame | nw.DataFrame,
+    first_start: datetime,
+) -> nw.LazyFrame | nw.DataFrame:
+    """Asset-days per window by the step function over every client: the ordered path.
+
+    Each row holds from its date until the client's next row (a LEAD over the client's rows by
+    date); rows superseded on or before `first_start` (the earliest window start) never weigh
+    and are dropped before the join to the windows. Columns: client_id, period, asset_days;
+    windows without a weighing row are absent.
+    """
+    ordered = (
+        balances.with_columns(next_date=nw.col("date").shift(-1).over("client_id", order_by="date"))
+        .filter(nw.col("next_date").is_null() | (nw.col("next_date") > nw.lit(first_start)))
+        .join(windows.select(*WINDOW_KEYS, "start", "stop"), on="client_id", how="inner")
+    )
+    return _weigh(ordered)
+
+
+def _weigh(rows: nw.LazyFrame | nw.DataFrame) -> nw.LazyFrame | nw.DataFrame:
+    """Sum balance × days per window, each row's segment clipped to its window.
+
+    `rows`: client_id, period, date, next_date (null for the client's last row), total_assets,
+    start, stop. A row holds on [date, next_date) — to the window's stop when it is the last —
+    and weighs on the days of that segment inside [start, stop).
+    """
+    weighing = rows.filter(
+        nw.col("date") < nw.col("stop"),
+        nw.col("next_date").is_null() | (nw.col("next_date") > nw.col("start")),
+    )
+    seg_start = _day_number(nw.max_horizontal(nw.col("date"), nw.col("start")))
+    stop = _day_number(nw.col("stop"))
+    seg_stop = nw.min_horizontal(_day_number(nw.col("next_date").fill_null(nw.col("stop"))), stop)
+    return (
+        weighing.with_columns(asset_days=nw.col("total_assets") * (seg_stop - seg_start))
+        .group_by(WINDOW_KEYS)
+        .agg(nw.col("asset_days").sum())
     )
 
 
 def fee_sum(
     fees: IntoFrameT, period: Period, *, fee_type: str = "management"
 ) -> IntoFrameT:
-    """Sum of one fee type per client within a period; reversals (negative rows) net off."""
+    """Sum of one fee type per client within a period; reversals (negative rows) net off.
+
+    Returns client_id, fee (rounded to the cent by `round_to_cent`); clients without a row of
+    that type in the period are absent.
+    """
     f = nw.from_native(fees)
     return (
         f.filter(
             nw.col("fee_type") == fee_type,
-            nw.col("date") >= _ts(period.start),
-            nw.col("date") <= _ts(period.end),
+            nw.col("date") >= nw.lit(_ts(period.start)),
+            nw.col("date") <= nw.lit(_ts(period.end)),
         )
         .group_by("client_id")
         .agg(nw.col("amount").sum().alias("fee"))
-        .with_columns(nw.col("fee").round(2))
+        .with_columns(fee=round_to_cent(nw.col("fee")))
         .to_native()
     )
 
 
-def _span(windows: nw.DataFrame) -> tuple[datetime, datetime]:
-    """The earliest window start and latest window stop (plain values, any backend)."""
-    span = windows.select(nw.col("start").min(), nw.col("stop").max())
-    if isinstance(span, nw.LazyFrame):
-        span = span.collect()
-    first, last = span.row(0)
-    return first, last
+def round_to_cent(amount: nw.Expr) -> nw.Expr:
+    """`amount` rounded to 2 decimals, half away from zero (四舍五入), the same on every backend.
+
+    Exactly: sign(amount) × floor(|amount| × 100 + 0.5) / 100, each step in IEEE doubles, and
+    a zero result is +0.0. So 0.125 gives 0.13 and -0.125 gives -0.13; 1.005 (stored as
+    1.00499999…, × 100 = 100.49999999999999) gives 1.00. Each engine's own `round` differs on
+    such cases (pandas rounds half to even: 0.12; Spark rounds the decimal text: 1.01), so it
+    is not used.
+    """
+    scaled = amount * 100
+    up = (scaled + 0.5).floor()
+    down = -((-scaled + 0.5).floor())
+    cents = nw.when(scaled < 0).then(down).otherwise(up).cast(nw.Float64) / 100
+    return nw.when(cents == 0).then(nw.lit(0.0)).otherwise(cents)
 
 
 def _ts(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 
 
-def _days(duration: nw.Expr) -> nw.Expr:
-    """Whole days of a duration between two midnight timestamps."""
-    return (duration.dt.total_seconds() // 86_400).cast(nw.Int64)
+def _within(span: tuple[datetime, datetime]) -> nw.Expr:
+    """The balance row's date lies in [start, stop)."""
+    return (nw.col("date") >= nw.lit(span[0])) & (nw.col("date") < nw.lit(span[1]))
+
+
+def _day_number(day: nw.Expr) -> nw.Expr:
+    """Days since 1 January of year 1 (proleptic Gregorian) of a date or midnight timestamp.
+
+    Built from the year and the day of the year, which every backend has (durations and their
+    `total_seconds` are not available on Spark): 365 days a year, plus a leap day every 4th
+    year except centuries not divisible by 400.
+    """
+    years = day.dt.year().cast(nw.Int64) - 1
+    leap_days = years // 4 - years // 100 + years // 400
+    return years * 365 + leap_days + day.dt.ordinal_day().cast(nw.Int64) - 1

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from narwhals.typing import IntoFrame
 
+from tiering.features import round_to_cent
 from tiering.rfm_params import RfmParams, ScoreMethod
 
 COLUMNS = ["client_id", "last_trade_date", "recency_days", "frequency", "monetary",
@@ -54,8 +55,9 @@ def aggregate(transactions: IntoFrame, *, as_of: date, params: RfmParams) -> Int
     """Per client with a counted transaction on or before as_of: last date, F and M.
 
     `transactions`: client_id, trade_date, side, amount (any narwhals backend). Returns a frame
-    of the same backend with client_id, last_trade_date, frequency (in the window), monetary
-    (in the window, rounded to the cent). Clients with no counted transaction are absent.
+    of the same backend (pandas, DuckDB, PySpark) with client_id, last_trade_date, frequency
+    (in the window), monetary (in the window, rounded to the cent half away from zero by
+    `features.round_to_cent`). Clients with no counted transaction are absent.
     """
     t = nw.from_native(transactions)
     start, _ = window_bounds(as_of, params.window_days)
@@ -76,7 +78,9 @@ def aggregate(transactions: IntoFrame, *, as_of: date, params: RfmParams) -> Int
             nw.col("in_window").sum().alias("frequency"),
             nw.col("window_amount").sum().alias("monetary"),
         )
-        .with_columns(nw.col("frequency").cast(nw.Int64), nw.col("monetary").round(2))
+        # rounded the same way on every backend (each engine's own `round` differs on ties)
+        .with_columns(nw.col("frequency").cast(nw.Int64),
+                      monetary=round_to_cent(nw.col("monetary")))
         .select(AGGREGATE_COLUMNS)
         .to_native()
     )
