@@ -216,19 +216,23 @@ def bench(size: int, root: Path, args: argparse.Namespace) -> None:
     db = ["--memory", args.duckdb_memory, "--threads", str(args.threads)]
     steps: dict[str, dict] = {}
     for key, step in (("a", "lead"), ("b", "scan")):
+        if key not in args.steps:
+            continue
         result = work / f"{step}.parquet"
         steps[key] = run(this("--child", step, "--data", str(data), "--result", str(result),
                               *db))
         steps[key]["result"] = result
-    result = work / "pandas.parquet"
-    steps["c"] = run(this("--child", "pandas", "--data", str(data), "--result", str(result)),
-                     limit_bytes=int(args.pandas_limit_gb * 2**30))
-    steps["c"]["result"] = result
-    out = work / "classify"
-    steps["d"] = run([str(TIERING), "classify", "--data", str(data), "--as-of", AS_OF,
-                      "--cycle", "quarterly", "--out", str(out), "--engine", "duckdb",
-                      "--history", str(work / "history.sqlite")])
-    steps["d"]["result"] = out / "classification.csv"
+    if "c" in args.steps:
+        result = work / "pandas.parquet"
+        steps["c"] = run(this("--child", "pandas", "--data", str(data), "--result",
+                              str(result)), limit_bytes=int(args.pandas_limit_gb * 2**30))
+        steps["c"]["result"] = result
+    if "d" in args.steps:
+        out = work / "classify"
+        steps["d"] = run([str(TIERING), "classify", "--data", str(data), "--as-of", AS_OF,
+                          "--cycle", "quarterly", "--out", str(out), "--engine", "duckdb",
+                          "--history", str(work / "history.sqlite")])
+        steps["d"]["result"] = out / "classification.csv"
     report(size, gen, rows, steps)
 
 
@@ -257,7 +261,8 @@ def report(size: int, gen: dict, rows: int, steps: dict[str, dict]) -> None:
     print("-" * len(header))
     print(f"{'generate daily sample' + note:<40}{gen['wall']:>9.1f}{gen['rss']:>10,.0f}"
           f"{rows / gen['wall']:>14,.0f}")
-    base = {k: steps[k]["wall"] for k in ("a", "b") if status(steps[k], k) is None}
+    base = {k: steps[k]["wall"] for k in ("a", "b") if k in steps
+            and status(steps[k], k) is None}
     for key, step in steps.items():
         problem = status(step, key)
         if problem:
@@ -273,13 +278,14 @@ def report(size: int, gen: dict, rows: int, steps: dict[str, dict]) -> None:
 def cross_check(steps: dict[str, dict]) -> None:
     import pandas as pd
 
-    if status(steps["a"], "a") is not None:
+    if "a" not in steps or status(steps["a"], "a") is not None:
         return
     lead = pd.read_parquet(steps["a"]["result"]).set_index("client_id")
     cols = ["avg_assets_last_year", "avg_assets_ytd"]
     others = {"c": ("(c) pandas", pd.read_parquet), "d": ("(d) classification.csv", _csv)}
     for key, (name, read) in others.items():
-        if status(steps[key], key) is not None or not steps[key]["result"].exists():
+        if (key not in steps or status(steps[key], key) is not None
+                or not steps[key]["result"].exists()):
             continue
         other = read(steps[key]["result"]).set_index("client_id")[cols]
         both = lead[cols].merge(other, left_index=True, right_index=True,
@@ -305,6 +311,9 @@ def main() -> None:
     parser.add_argument("--duckdb-memory", default="16GB",
                         help="DuckDB memory_limit (machine of 24 GB)")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
+    parser.add_argument("--steps", nargs="+", choices=["a", "b", "c", "d"],
+                        default=["a", "b", "c", "d"],
+                        help="(a) LEAD, (b) scan, (c) pandas, (d) tiering classify")
     parser.add_argument("--pandas-limit-gb", type=float, default=20.0,
                         help="address-space limit of the pandas child (RLIMIT_AS)")
     # child mode: one step, run by the parent in a fresh process

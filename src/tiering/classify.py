@@ -18,6 +18,7 @@ from tiering import features, fee_sharing, questionnaire, rfm, tiers
 from tiering.fee_params import FeeParams, FeeSource
 from tiering.params import Parameters, Policy
 from tiering.schemas import Classification, Excluded, output_columns
+from tiering.sessions import Session
 
 CLASSIFICATION_COLUMNS = output_columns(Classification)
 EXCLUDED_COLUMNS = output_columns(Excluded)
@@ -44,10 +45,12 @@ def rate(
     in_force: pd.DataFrame,
     last_annual: date | None,
     set_aside: Mapping[str, str] | None = None,
+    session: Session | None = None,
 ) -> Rating:
     """Rate the clients open at `as_of`; everyone else goes to `excluded` with a reason.
 
-    `set_aside` maps client ids whose client row was quarantined to the reason.
+    `set_aside` maps client ids whose client row was quarantined to the reason. `session` is
+    the engine holding the big tables (`sessions`; pandas when not given).
     """
     policy = params.policy
     clients = tables["clients"]
@@ -56,7 +59,8 @@ def rate(
     contribution = (None if policy.fees.fee_source == "ledger"
                     else derived_fees(tables, as_of, policy.fees))
     indicators = client_indicators(tables, scope, as_of, policy.daily_average.denominator,
-                                   contribution=contribution, fee_source=policy.fees.fee_source)
+                                   contribution=contribution, fee_source=policy.fees.fee_source,
+                                   session=session)
     if tiers.used_columns(policy) & tiers.SCORE_COLUMNS:
         indicators = indicators.merge(activity_scores(tables, scope, as_of, policy),
                                       on="client_id", how="left")
@@ -134,6 +138,7 @@ def derived_fees(tables: Mapping[str, pd.DataFrame], as_of: date, params: FeePar
 def client_indicators(
     tables: Mapping[str, pd.DataFrame], scope: pd.DataFrame, as_of: date, denominator: str,
     *, contribution: pd.DataFrame | None = None, fee_source: FeeSource = "ledger",
+    session: Session | None = None,
 ) -> pd.DataFrame:
     """avg_assets_last_year, avg_assets_ytd, mgmt_fee_last_year and mgmt_fee_source per client
     in scope. The fee is the ledger's unless `fee_source` says derived (from `contribution`)
@@ -143,8 +148,11 @@ def client_indicators(
     windows = features.client_windows(scope[cols], (last_year, ytd))
     out = scope[["client_id"]].copy()
     balances = tables.get("daily_assets")
-    if balances is not None and not balances.empty:
-        averages = features.daily_average_assets(balances, windows, denominator=denominator)
+    session = session or Session("pandas")
+    if balances is not None and not (isinstance(balances, pd.DataFrame) and balances.empty):
+        # the window frame goes to the balances' engine; per-client averages come back
+        averages = session.collect(features.daily_average_assets(
+            balances, session.lift(windows), denominator=denominator))
         wide = averages.pivot(index="client_id", columns="period", values="avg_assets")
         out["avg_assets_last_year"] = out["client_id"].map(wide.get("last_year")).fillna(0.0)
         out["avg_assets_ytd"] = out["client_id"].map(wide.get("ytd")).fillna(0.0)

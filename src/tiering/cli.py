@@ -39,6 +39,30 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+def _engine_options(command):
+    """--engine and --spark-table, shared by classify and run."""
+    command = click.option(
+        "--spark-table", "spark_tables", multiple=True, metavar="TABLE=CATALOG.TABLE",
+        help="With --engine spark: read a big table (daily_assets) from the Spark catalog "
+             "instead of the data folder.")(command)
+    return click.option(
+        "--engine", type=click.Choice(["pandas", "duckdb", "spark"]), default=None,
+        help="Where daily_assets is read, checked and averaged [default: duckdb when it is "
+             "Parquet, else pandas]. spark uses the SparkSession spark-submit or "
+             "SPARK_REMOTE configures (local mode otherwise).")(command)
+
+
+def _catalog(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        table, sep, name = pair.partition("=")
+        if not sep or not table or not name:
+            raise click.BadParameter(f"{pair!r}: expected TABLE=CATALOG.TABLE",
+                                     param_hint="--spark-table")
+        out[table.strip()] = name.strip()
+    return out
+
+
 @main.command()
 @click.option("--data", "data", type=click.Path(path_type=Path), default=Path("data"),
               show_default=True, help="Folder holding the input tables.")
@@ -59,17 +83,20 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Set bad rows aside in quarantine.csv and go on.")
 @click.option("--run-date", callback=_as_date, default=None,
               help="The day of the run, to say whether the due date was met [default: today].")
+@_engine_options
 @click.pass_context
 def classify(ctx, data, as_of, cycle, out, params_path, sets, history_path, quarantine,
-             run_date):
+             run_date, engine, spark_tables):
     """Rate every client: classification.csv, excluded.csv, findings.csv, manifest.json."""
     from tiering.cycle import period_label
     from tiering.pipeline import classify_job
 
     out = out or Path("outputs") / period_label(cycle, as_of)
+    catalog = _catalog(spark_tables)
     manifest = _run(ctx, lambda: classify_job(
         data=data, as_of=as_of, cycle=cycle, out=out, params_path=params_path, sets=sets,
-        history_path=history_path, quarantine=quarantine, run_date=run_date or date.today()))
+        history_path=history_path, quarantine=quarantine, run_date=run_date or date.today(),
+        engine=engine, catalog=catalog))
     rows = manifest["rows"]
     click.echo(f"{cycle} rating as of {as_of}: {rows['classified']} clients classified, "
                f"{rows['excluded']} excluded, {rows['findings']} consistency findings.")
@@ -108,9 +135,10 @@ def classify(ctx, data, as_of, cycle, out, params_path, sets, history_path, quar
               help="The day of the run, to say whether the due date was met [default: today].")
 @click.option("--force", is_flag=True, help="Replace an existing run of the same period.")
 @click.option("--quarantine", is_flag=True, help="Set bad rows aside and go on.")
+@_engine_options
 @click.pass_context
 def run(ctx, period, data, params_path, sets, out_root, history_path, notebook_dir, run_date,
-        force, quarantine):
+        force, quarantine, engine, spark_tables):
     """The whole job: rate, execute every report, render HTML, write index and manifest."""
     import time as _time
 
@@ -125,7 +153,7 @@ def run(ctx, period, data, params_path, sets, out_root, history_path, notebook_d
         period=period, data=data, params_path=params_path, sets=sets, out_root=out_root,
         history_path=history_path, notebook_dir=notebook_dir,
         run_date=run_date or date.today(), force=force, quarantine=quarantine,
-        progress=progress))
+        progress=progress, engine=engine, catalog=_catalog(spark_tables)))
     due = manifest["due_date"]
     met = {True: "met", False: "MISSED", None: "n/a"}[manifest["due_met"]]
     click.echo(f"{manifest['cycle']} rating {manifest['period']}: "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import metadata
@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 import tiering
-from tiering import calendar, classify, validation
+from tiering import calendar, classify, engines, sessions, validation
 from tiering.cycle import active_overrides, period_label
 from tiering.history import History
 from tiering.loading import InputFileError, file_sha256, find_table, read_table
@@ -61,14 +61,20 @@ class Timer:
         return [{"step": name, "seconds": seconds} for name, seconds in self.steps.items()]
 
 
-def load_inputs(folder: Path) -> Inputs:
-    """Every table of SPEC 3 present in `folder` (only `clients` is required)."""
+def load_inputs(folder: Path, skip: Sequence[str] = ()) -> Inputs:
+    """Every table of SPEC 3 present in `folder` (only `clients` is required), but those in
+    `skip` (read by an engine instead: only their files and hashes are taken)."""
     if not folder.is_dir():
         raise RunError(f"data folder not found: {folder}")
     raw, files, hashes = {}, {}, {}
     problems = []
     for name, spec in TABLES.items():
         try:
+            if name in skip:
+                path = find_table(folder, name)
+                if path is not None:
+                    files[name], hashes[name] = path, file_sha256(path)
+                continue
             path = find_table(folder, name)
             if path is None:
                 if spec.required:
@@ -136,9 +142,14 @@ def rate_run(
     history: History,
     quarantine: bool = False,
     run_date: date | None = None,
+    engine: str | None = None,
+    spark: object | None = None,
+    catalog: Mapping[str, str] | None = None,
 ) -> RatedRun:
     """Load, check and rate; nothing is written. `run_date` (the day of the run, from the
-    shell) says whether the cycle's due date was met."""
+    shell) says whether the cycle's due date was met. `engine` (pandas, duckdb, spark; by
+    default duckdb for Parquet balances) reads and checks the big tables (`sessions`);
+    `spark` is a SparkSession to use, `catalog` maps big tables to Spark catalog tables."""
     timer = Timer()
     t0 = time.perf_counter()
     wrong_day = calendar.period_end_ok(cycle, as_of)
@@ -146,9 +157,36 @@ def rate_run(
         raise RunError(wrong_day)
     params = load_parameters(params_path, as_of, sets)
     t = timer.lap("parameters", t0)
-    inputs = load_inputs(data)
+    engine = engine or engines.default_engine(data)
+    big_tables = sessions.BIG_TABLES if engine != "pandas" else ()
+    inputs = load_inputs(data, skip=big_tables)
     t = timer.lap("load", t)
+    session = sessions.Session.start(engine, spark=spark)
+    try:
+        return _rate_in(session, inputs, params, timer, t, data=data, as_of=as_of, cycle=cycle,
+                        history=history, quarantine=quarantine, run_date=run_date,
+                        catalog=catalog)
+    finally:
+        session.close()
+
+
+def _rate_in(session: sessions.Session, inputs: Inputs, params: Parameters, timer: Timer,
+             t: float, *, data: Path, as_of: date, cycle: str, history: History,
+             quarantine: bool, run_date: date | None, catalog: Mapping[str, str] | None,
+             ) -> RatedRun:
     typed, problems = check_inputs(inputs, params)
+    big = None
+    if session.name != "pandas" and "clients" in typed:
+        others = {name: typed[name][TABLES[name].key[0]] for name in ("products", "managers")
+                  if name in typed}
+        big = sessions.open_big_tables(session, data, typed["clients"]["client_id"], as_of,
+                                       others, catalog)
+        problems = _concat([problems, big.problems])
+        if quarantine and not big.problems.empty:
+            raise RunError(
+                f"--quarantine cannot set rows of {', '.join(sorted(big.frames))} aside when "
+                f"the {session.name} engine reads them; correct them (listed with --engine "
+                "pandas or by tiering validate) or use --engine pandas")
     blocking = validation.blocking(problems)
     if not problems.empty and (not quarantine or not blocking.empty):
         raise InvalidInput(blocking if quarantine else problems)
@@ -163,12 +201,17 @@ def rate_run(
                                                                  strict=True))
     t = timer.lap("validate", t)
     tables, left_out = leave_out_future(typed, as_of)
+    if big is not None:
+        tables.update(big.frames)
+        left_out.update({name: n for name, n in big.left_out.items() if n or name in tables})
 
     in_force = history.in_force(as_of)
     last_annual = history.last_annual(as_of)
     previous_r = history.previous_r(as_of)
     rating = classify.rate(tables, params, as_of=as_of, cycle=cycle, in_force=in_force,
-                           last_annual=last_annual, set_aside=set_aside)
+                           last_annual=last_annual, set_aside=set_aside, session=session)
+    for name in big.frames if big is not None else ():
+        del tables[name]  # the engine's frames end with its session; the rating is done
     timer.lap("rate", t)
     _check_every_client(tables["clients"], rating, set_aside)
     applied = active_overrides(tables.get("overrides"), as_of)
@@ -197,10 +240,12 @@ def rate_run(
             "warnings": params.warnings(),
             "resolved": params.resolved,
         },
+        "engine": session.name,
         "inputs": {
             name: {"file": inputs.files[name].name, "sha256": inputs.hashes[name],
-                   "rows": int(len(inputs.raw[name]))}
-            for name in inputs.raw
+                   "rows": int(len(inputs.raw[name])) if name in inputs.raw
+                   else (big.rows.get(name, 0) if big is not None else 0)}
+            for name in sorted(inputs.files, key=list(TABLES).index)
         },
         "rows": {
             "left_out_after_as_of": left_out,
@@ -263,11 +308,14 @@ def classify_job(
     history_path: Path,
     quarantine: bool = False,
     run_date: date | None = None,
+    engine: str | None = None,
+    catalog: Mapping[str, str] | None = None,
 ) -> dict:
     """`tiering classify`: returns the manifest written to `out/manifest.json`."""
     history = History(history_path)
     run = rate_run(data=data, as_of=as_of, cycle=cycle, params_path=params_path, sets=sets,
-                   history=history, quarantine=quarantine, run_date=run_date)
+                   history=history, quarantine=quarantine, run_date=run_date, engine=engine,
+                   catalog=catalog)
     t = time.perf_counter()
     with staged_output(out) as stage:
         write_tables(run, stage, mask=run.params.policy.reports.mask_csv)
@@ -298,6 +346,11 @@ def _check_every_client(clients: pd.DataFrame, rating: classify.Rating,
     if seen.duplicated().any() or set(seen) != expected:
         raise RunError("internal check failed: a client is missing or appears twice "
                        "in classification.csv and excluded.csv")
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    kept = [f for f in frames if not f.empty]
+    return pd.concat(kept, ignore_index=True) if kept else frames[0]
 
 
 def _count_by_table(rows: pd.DataFrame) -> dict[str, int]:

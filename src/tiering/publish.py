@@ -11,7 +11,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -110,6 +110,8 @@ def run_job(
     force: bool = False,
     quarantine: bool = False,
     progress: Progress = lambda _msg: None,
+    engine: str | None = None,
+    catalog: Mapping[str, str] | None = None,
 ) -> tuple[Path, dict]:
     """Build `out_root/<period>/`; returns the folder and its manifest."""
     try:
@@ -125,7 +127,8 @@ def run_job(
 
     progress(f"rating the clients ({cycle}, as of {as_of})")
     run = rate_run(data=data, as_of=as_of, cycle=cycle, params_path=params_path, sets=sets,
-                   history=history, quarantine=quarantine, run_date=run_date)
+                   history=history, quarantine=quarantine, run_date=run_date, engine=engine,
+                   catalog=catalog)
     policy = run.params.policy
     out_root.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".staging-{out.name}-", dir=out_root))
@@ -212,7 +215,8 @@ def verify_job(
     as_of = date.fromisoformat(manifest["as_of"])
     run = rate_run(data=data, as_of=as_of, cycle=manifest["cycle"], params_path=params_path,
                    sets=manifest["parameters"]["overrides"], history=History(history_path),
-                   quarantine=(out / "quarantine.csv").exists())
+                   quarantine=(out / "quarantine.csv").exists(),
+                   engine=manifest.get("engine"))
     if run.params.hash != manifest["parameters"]["hash"]:
         problems.append("parameters: the resolved parameters differ from the run's "
                         f"(hash {run.params.hash[:12]} now, "
