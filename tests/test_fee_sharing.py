@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from pydantic import ValidationError
 
 from tiering import fee_lots, fee_sharing
@@ -23,6 +22,7 @@ from tiering.fee_sharing import (
     fee_contribution,
     tier_management_fee,
 )
+from tiering.params import load_parameters
 from tiering.sample import generate_sample
 
 PARAMS = Path(__file__).resolve().parents[1] / "params"
@@ -438,17 +438,8 @@ def test_charge_dates_fall_back_to_star():
 # --------------------------------------------------------------------------- sample data
 
 
-def _questionnaire() -> dict[str, dict[str, float]]:
-    for path in sorted(PARAMS.glob("questionnaire*.yaml")):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(raw, dict) and "questions" in raw:
-            return {q["id"]: {k: o["points"] for k, o in q["options"].items()}
-                    for q in raw["questions"]}
-    raise AssertionError("no questionnaire in params/")
-
-
 def test_sample_fees_are_non_negative_and_only_for_clients_with_lots():
-    tables = generate_sample(300, questionnaire=_questionnaire())
+    tables = generate_sample(300, questionnaire=load_parameters(PARAMS).questionnaire.points)
     params = FeeParams(charge_dates={"*": ("06-30", "12-31")})
     result = derive_fees(tables["transactions"], tables["nav"], tables["products"],
                          as_of=date(2026, 9, 30), params=params)
