@@ -224,6 +224,39 @@ def _csv_header(path: Path, table: str) -> list[str]:
     return header
 
 
+def lean_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str,
+                 as_of: date) -> duckdb.DuckDBPyRelation | None:
+    """The known columns of a checked Parquet table, typed, rows after ``as_of`` left out —
+    for computing, once ``check_big_table`` found no problem: no row numbers, file names,
+    range or NaN guards, so DuckDB scans it in parallel at full speed. None when a column's
+    Parquet type is not the kind the schema wants (then use ``CheckedTable.typed``)."""
+    files = list(_dataset_files(path)) if Path(path).is_dir() else [Path(path)]
+    listed = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+    scan = con.sql(f"SELECT * FROM read_parquet({listed}, union_by_name = true)")
+    kinds = column_kinds(table)
+    picked = []
+    for name, kind in zip(scan.columns, scan.types, strict=True):
+        family, kind = kinds.get(name), str(kind)
+        if family is None:
+            continue
+        column = _ident(name)
+        if family == "text" and kind == "VARCHAR":
+            cleaned = f"nullif({_trim_guarded(column)}, '')"
+            # stripping costs as much as the averaging: only when some value needs it
+            needs = scan.aggregate(f"count(DISTINCT {column}) FILTER (WHERE {column} IS "
+                                   f"DISTINCT FROM {cleaned})").fetchall()[0][0]
+            picked.append(f"{cleaned} AS {column}" if needs else column)
+        elif family == "date" and kind == "DATE":
+            picked.append(column)
+        elif family == "number" and _NUMERIC.match(kind):
+            picked.append(f"CAST({column} AS DOUBLE) AS {column}")
+        else:
+            return None
+    dated = TABLES[table].date_column
+    lean = scan.project(", ".join(picked))
+    return lean.filter(f"{_ident(dated)} <= DATE '{as_of.isoformat()}'") if dated else lean
+
+
 def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path,
                   table: str) -> duckdb.DuckDBPyRelation:
     files = list(_dataset_files(path)) if path.is_dir() else [path]
@@ -274,7 +307,7 @@ def _as_text(column: str, kind: str) -> str:
                 f"ELSE replace(CAST({column} AS VARCHAR), ' ', 'T') END")
     else:
         text = f"CAST({column} AS VARCHAR)"
-    return f"nullif({_trim(text)}, '')"
+    return f"nullif({_trim_guarded(text)}, '')"
 
 
 # --------------------------------------------------------------------------- checking
