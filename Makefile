@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 VENV_PY ?= python3
 
-.PHONY: help setup sample demo whatif test test-fast lint format bench clean
+.PHONY: help setup sample demo whatif test test-fast lint format bench bench-scale clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ bench:  ## Time and peak memory of `tiering classify` (2,000 and 100,000 clients
 	$(PY) bench/bench_plan.py
 	$(PY) bench/bench_visits.py
 	$(PY) bench/bench_rfm.py
+	$(PY) bench/bench_fees.py
+
+bench-scale:  ## Daily balances at 10k, 100k and 1M clients: tiering classify vs LEAD SQL, scan, pandas (long)
+	$(PY) bench/bench_scale.py --sizes 10000 100000 1000000
 
 clean:  ## Remove generated data and outputs (keeps outputs/README.md)
 	rm -rf data outputs/*/ outputs/history.sqlite bench/results

@@ -381,3 +381,49 @@ def test_excel_goes_through_the_pandas_loader(tmp_path, con):
         (3, "client_id,date", "client_id=C1, date=2026-01-05", "duplicate key (first at row 2)"),
         (3, "total_assets", "-1", "must be ≥ 0"),
     ]
+
+
+# --- quick_clean: one aggregating scan that proves a typed Parquet table clean ---------------
+
+
+def _parquet(folder: Path, frame: pd.DataFrame) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / "part-0.parquet")
+    return folder
+
+
+def _balances(**changes) -> pd.DataFrame:
+    frame = pd.DataFrame({"client_id": ["A", "A", "B"],
+                          "date": [date(2026, 9, 1), date(2026, 10, 2), date(2026, 9, 30)],
+                          "total_assets": [1.0, 2.0, 3.0]})
+    for column, values in changes.items():
+        frame[column] = values
+    return frame
+
+
+def test_quick_clean_counts_rows_and_rows_after_the_as_of_date(tmp_path):
+    import duckdb
+
+    folder = _parquet(tmp_path / "daily_assets", _balances())
+    with duckdb.connect() as con:
+        # three rows; A's row of 2 October is after the as-of date (30 September is not)
+        assert engines.quick_clean(con, folder, "daily_assets", client_ids=["A", "B"],
+                                   as_of=date(2026, 9, 30)) == (3, 1)
+
+
+@pytest.mark.parametrize("changes", [
+    {"date": [date(2026, 9, 1), date(2026, 9, 1), date(2026, 9, 30)]},  # duplicate key
+    {"total_assets": [1.0, -2.0, 3.0]},  # negative
+    {"total_assets": [1.0, float("nan"), 3.0]},  # NaN
+    {"client_id": ["A", "A", "Z"]},  # unknown client
+    {"client_id": ["A", "A", " B"]},  # would need stripping
+    {"client_id": ["A", None, "B"]},  # empty required cell
+    {"date": ["2026-09-01", "2026-10-02", "2026-09-30"]},  # dates stored as text
+])
+def test_quick_clean_gives_up_on_anything_the_detailed_check_would_report(tmp_path, changes):
+    import duckdb
+
+    folder = _parquet(tmp_path / "daily_assets", _balances(**changes))
+    with duckdb.connect() as con:
+        assert engines.quick_clean(con, folder, "daily_assets", client_ids=["A", "B"],
+                                   as_of=date(2026, 9, 30)) is None

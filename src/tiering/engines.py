@@ -224,6 +224,84 @@ def _csv_header(path: Path, table: str) -> list[str]:
     return header
 
 
+_BOUND_SQL = {"greater_than_or_equal_to": ("min_value", "<"),
+              "greater_than": ("min_value", "<="),
+              "less_than_or_equal_to": ("max_value", ">"),
+              "less_than": ("max_value", ">=")}
+
+
+def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
+                client_ids: IdSource, as_of: date) -> tuple[int, int] | None:
+    """(rows, rows after ``as_of``) when one aggregating scan proves a typed Parquet table
+    clean of everything ``check_big_table`` looks for; None when it cannot (then run
+    ``check_big_table``, which lists the problems with their rows).
+
+    For a table keyed by ids and a date (daily_assets) whose Parquet columns already have the
+    schema's kinds and whose only value checks are bounds: the rows are grouped by id and a
+    block of 1,024 days, counting rows, distinct days (a bitmap), bad cells (empty required,
+    NaN or out of bounds, a date pandas cannot hold) and rows after the as-of date. The few
+    million groups then show duplicates (more rows than days), unknown ids (an anti-join of the
+    distinct ids) and ids that would need stripping. Problems are rare, so the detailed checks
+    (several passes with row numbers) run only when this one finds something.
+    """
+    spec, kinds = columns(table), column_kinds(table)
+    key = list(TABLES[table].key)
+    model = TABLES[table].model.to_schema()
+    if (len(key) < 2 or kinds.get(key[-1]) != "date" or model.checks
+            or any(t != "clients" for _, t in TABLES[table].references)):
+        return None
+    files = list(_dataset_files(path)) if Path(path).is_dir() else [Path(path)]
+    listed = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+    scan = con.sql(f"SELECT * FROM read_parquet({listed}, union_by_name = true, "
+                   "can_have_nan = true)")
+    types = dict(zip(scan.columns, (str(t) for t in scan.types), strict=True))
+    if set(types) - set(spec) or any(r and c not in types for c, r in spec.items()):
+        return None  # unknown or missing columns: the detailed check words them
+    bad = []
+    for name, kind in types.items():
+        family, column = kinds[name], _ident(name)
+        wanted = {"text": kind == "VARCHAR", "date": kind == "DATE",
+                  "number": bool(_NUMERIC.match(kind))}.get(family, False)
+        if not wanted:
+            return None
+        if spec[name]:
+            bad.append(f"{column} IS NULL")
+        if family == "date":
+            bad.append(f"{column} NOT BETWEEN DATE '{DATE_RANGE[0]}' AND DATE '{DATE_RANGE[1]}'")
+        if family == "number":
+            bad.append(f"isnan(CAST({column} AS DOUBLE))")
+            for check in model.columns[name].checks:
+                if check.name not in _BOUND_SQL:
+                    return None
+                stat, op = _BOUND_SQL[check.name]
+                bad.append(f"{column} {op} {float(check.statistics[stat])!r}")
+    ids = ", ".join(_ident(k) for k in key[:-1])
+    dated = _ident(key[-1])
+    day = f"CAST({dated} - DATE '{DATE_RANGE[0]}' AS BIGINT)"
+    grouped = scan.aggregate(
+        f"{ids}, {day} // {_DAY_BLOCK} AS b, count(*) AS n, "
+        f"bit_count(bitstring_agg(CAST({day} % {_DAY_BLOCK} AS INTEGER), 0, "
+        f"{_DAY_BLOCK - 1})) AS m, count(*) FILTER (WHERE {' OR '.join(bad)}) AS bad, "
+        f"count(*) FILTER (WHERE {dated} > DATE '{as_of.isoformat()}') AS late",
+        f"{ids}, b")
+    totals = grouped.aggregate("sum(n), sum(late), sum(bad), count(*) FILTER (WHERE n > m)"
+                               ).fetchall()[0]
+    rows, late, n_bad, n_dup = (int(v or 0) for v in totals)
+    if n_bad or n_dup:
+        return None
+    if "client_id" in key:
+        distinct = grouped.aggregate("client_id", "client_id").set_alias("d")
+        known = _known_ids(con, client_ids, "client_id").set_alias("k")
+        strange = distinct.join(known, "d.client_id = k.id", how="anti").aggregate(
+            "count(*)").fetchall()[0][0]
+        needs_strip = distinct.filter(
+            f"client_id IS DISTINCT FROM nullif({_trim_guarded('client_id')}, '')"
+        ).aggregate("count(*)").fetchall()[0][0]
+        if strange or needs_strip:
+            return None
+    return rows, late
+
+
 def lean_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str,
                  as_of: date) -> duckdb.DuckDBPyRelation | None:
     """The known columns of a checked Parquet table, typed, rows after ``as_of`` left out —

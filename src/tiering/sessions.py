@@ -142,15 +142,22 @@ def open_big_tables(
             path = find_table(data, table)
             if path is None:
                 continue
-            relation = engines.open_path(session.con, path, table)
-            checked = engines.check_big_table(
-                session.con, relation, table, client_ids=clients, as_of=as_of,
-                other_ids=dict(other_ids or {}))
-            typed, problems, late, count = (checked.typed, checked.problems, checked.left_out,
-                                            checked.rows)
-            if problems.empty and (path.is_dir() or path.suffix.casefold() == ".parquet"):
-                # checked clean: compute on a plain scan rather than the checking view
-                typed = engines.lean_parquet(session.con, path, table, as_of) or typed
+            parquet = path.is_dir() or path.suffix.casefold() in (".parquet", ".pq")
+            quick = (engines.quick_clean(session.con, path, table, client_ids=clients,
+                                         as_of=as_of) if parquet else None)
+            lean = (engines.lean_parquet(session.con, path, table, as_of)
+                    if quick is not None else None)
+            if lean is not None:  # proven clean in one scan: compute on a plain scan
+                typed, problems, (count, late) = lean, problems_frame(), quick
+            else:  # the detailed checks, which list every problem with its row
+                relation = engines.open_path(session.con, path, table)
+                checked = engines.check_big_table(
+                    session.con, relation, table, client_ids=clients, as_of=as_of,
+                    other_ids=dict(other_ids or {}))
+                typed, problems, late, count = (checked.typed, checked.problems,
+                                                checked.left_out, checked.rows)
+                if problems.empty and parquet:  # clean: compute on a plain scan
+                    typed = engines.lean_parquet(session.con, path, table, as_of) or typed
         found.append(problems)
         if typed is not None:
             frames[table] = typed
