@@ -54,9 +54,21 @@ def balances() -> pd.DataFrame:
     return frame
 
 
+# B's 2025 management fee: 8,000 + 5,000 - 1,000 (a reversal) = 12,000 -> core A (fee in
+# [10,000, 50,000) is checked before core B); E's fee of 2026-10-05 is after the as-of date
+FEES = """client_id,date,fee_type,amount
+B,2025-03-31,management,8000
+B,2025-06-30,management,5000
+B,2025-07-15,management,-1000
+B,2025-08-01,subscription,70000
+E,2026-10-05,management,99999
+"""
+
+
 def write_data(folder: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "clients.csv").write_text(CLIENTS, encoding="utf-8")
+    (folder / "fees.csv").write_text(FEES, encoding="utf-8")
     table = pa.Table.from_pandas(balances(), preserve_index=False)
     parts = folder / "daily_assets"
     parts.mkdir()
@@ -94,7 +106,8 @@ def test_pandas_engine_gives_the_hand_computed_figures(by_pandas: Path):
     assert list(table.index) == ["A", "B", "E", "F", "G", "H"]
     assert table.loc["A", "tier"] == "vip"
     assert table.loc["B", "avg_assets_last_year"] == "500821.92"
-    assert table.loc["B", "tier"] == "core_b"
+    assert table.loc["B", "mgmt_fee_last_year"] == "12000.00"
+    assert table.loc["B", "tier"] == "core_a"
     assert table.loc["E", "avg_assets_ytd"] == "50000.00" and table.loc["E", "tier"] == "ordinary"
     assert table.loc["F", "avg_assets_last_year"] == "200000.00"
     assert table.loc["F", "avg_assets_ytd"] == "200000.00" and table.loc["F", "tier"] == "potential"
@@ -114,6 +127,7 @@ def test_duckdb_engine_gives_byte_identical_tables(data: Path, by_pandas: Path):
     assert manifest["engine"] == "duckdb" and expected["engine"] == "pandas"
     # D's row of 2026-05-01 is before the as-of date; E's 1 Oct and F's 1-5 Oct rows are not
     assert manifest["rows"]["left_out_after_as_of"]["daily_assets"] == 6
+    assert manifest["rows"]["left_out_after_as_of"]["fees"] == 1
     assert manifest["rows"]["left_out_after_as_of"] == expected["rows"]["left_out_after_as_of"]
     assert manifest["inputs"] == expected["inputs"]
 

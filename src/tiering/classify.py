@@ -160,8 +160,8 @@ def client_indicators(
         out["avg_assets_last_year"] = 0.0
         out["avg_assets_ytd"] = 0.0
     fees = tables.get("fees")
-    if fees is not None and not fees.empty:
-        fee = features.fee_sum(fees, last_year).set_index("client_id")["fee"]
+    if fees is not None and not (isinstance(fees, pd.DataFrame) and fees.empty):
+        fee = session.collect(features.fee_sum(fees, last_year)).set_index("client_id")["fee"]
         out["mgmt_fee_last_year"] = out["client_id"].map(fee).fillna(0.0)
     else:
         fee = pd.Series(dtype="float64")

@@ -158,7 +158,7 @@ def rate_run(
     params = load_parameters(params_path, as_of, sets)
     t = timer.lap("parameters", t0)
     engine = engine or engines.default_engine(data)
-    big_tables = sessions.BIG_TABLES if engine != "pandas" else ()
+    big_tables = sessions.BIG_TABLES.get(engine, ())
     inputs = load_inputs(data, skip=big_tables)
     t = timer.lap("load", t)
     session = sessions.Session.start(engine, spark=spark)

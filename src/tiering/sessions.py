@@ -29,8 +29,10 @@ from tiering.schemas import TABLES, columns
 from tiering.validation import problems_frame
 
 SPARK_LISTED = 20  # problem rows listed per check on Spark
-BIG_TABLES = ("daily_assets",)  # read by the engine; the others are small enough for pandas
-DUCKDB_MEMORY = "3GB"  # DuckDB's buffer limit: it spills to disk beyond it
+# read by the engine (only the tier rules use them); the others are small enough for pandas.
+# Spark reads daily_assets only: the fee ledger may be a CSV, which Spark is not given.
+BIG_TABLES = {"duckdb": ("daily_assets", "fees"), "spark": ("daily_assets",)}
+DUCKDB_MEMORY = "1536MB"  # DuckDB's buffer limit: it spills to disk beyond it
 
 
 @dataclass
@@ -132,7 +134,7 @@ def open_big_tables(
     `catalog` maps a table to a Spark catalog table that holds it instead of a file
     (`--spark-table daily_assets=warehouse.daily_balances`)."""
     frames, left_out, rows, files, found = {}, {}, {}, {}, []
-    for table in BIG_TABLES:
+    for table in BIG_TABLES[session.name]:
         if session.name == "spark":
             native, path = _spark_open(session, data, (catalog or {}).get(table), table)
             if native is None:

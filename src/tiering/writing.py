@@ -55,6 +55,10 @@ def _column_text(column: pd.Series, float_format: str) -> pd.Series:
         values = np.where(column.fillna(False).to_numpy(dtype=bool), "true", "false")
     elif pd.api.types.is_datetime64_any_dtype(dtype):
         values = _datetime_text(column)
+    elif isinstance(dtype, pd.StringDtype):  # text as it is (the common, long columns)
+        values = column.to_numpy(dtype=object, na_value=None)
+    elif pd.api.types.is_integer_dtype(dtype) and not missing.any():
+        values = column.astype("int64").astype(str).to_numpy(dtype=object)
     elif pd.api.types.is_float_dtype(dtype):
         zero = float_format % 0.0
         values = np.array([_float_text(v, float_format, zero)
