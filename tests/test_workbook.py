@@ -137,3 +137,23 @@ def test_long_sheet_names_are_shortened_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "out.xlsx"
     write_workbook(path, {"manager_assignments_for_the_quarter": _by_tier()})
     assert openpyxl.load_workbook(path).sheetnames == ["manager_assignments_for_the_qua"]
+
+
+def test_tables_longer_than_the_cap_stay_out_of_the_workbook() -> None:
+    from types import SimpleNamespace
+
+    from tiering.publish import _workbook_sheets
+
+    def rows(n: int) -> pd.DataFrame:
+        return pd.DataFrame({"client_id": [f"C{i}" for i in range(n)]})
+
+    plan = SimpleNamespace(tables=lambda: {"service_plan": rows(9), "rfm": rows(5),
+                                           "manager_load": rows(2)})
+    run = SimpleNamespace(rating=SimpleNamespace(classification=rows(6), excluded=rows(1),
+                                                 findings=rows(0)),
+                          overrides_applied=rows(0), quarantined=None)
+    # a cap of 5 rows: classification (6) stays out, rfm (exactly 5) goes in; the service
+    # plan is always left to its CSV
+    sheets = _workbook_sheets(run, plan, mask=False, max_rows=5)
+    assert list(sheets) == ["excluded", "findings", "overrides_applied", "rfm", "manager_load"]
+    assert "classification" in _workbook_sheets(run, plan, mask=False)

@@ -155,7 +155,8 @@ def run_job(
                               managers=run.tables.get("managers"), names=names, as_of=as_of)
         files.extend(f"calendars/{path.name}" for path in ics)
         workbook = f"tiering_{out.name}.xlsx"
-        write_workbook(stage / workbook, _workbook_sheets(run, plan, policy.reports.mask_csv))
+        write_workbook(stage / workbook, _workbook_sheets(run, plan, policy.reports.mask_csv,
+                                                          policy.reports.workbook_max_rows))
         files.append(workbook)
         t = run.timer.lap("write plan and workbook", t)
         write_json(run.manifest, stage / "manifest.json")  # the notebooks read it
@@ -263,9 +264,11 @@ def _swap_into_place(stage: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _workbook_sheets(run, plan: Allocation, mask: bool) -> dict[str, pd.DataFrame]:
+def _workbook_sheets(run, plan: Allocation, mask: bool,
+                     max_rows: int = EXCEL_ROWS) -> dict[str, pd.DataFrame]:
     """The main tables for staff, typed (numbers stay numbers in Excel). A table longer than
-    a worksheet holds (1,048,576 rows) is left to its CSV file."""
+    `max_rows` (`reports.workbook_max_rows`; at most what a worksheet holds) is left to its
+    CSV file."""
     sheets = {
         "classification": run.rating.classification,
         "excluded": run.rating.excluded,
@@ -277,7 +280,7 @@ def _workbook_sheets(run, plan: Allocation, mask: bool) -> dict[str, pd.DataFram
     if run.quarantined is not None:
         sheets["quarantine"] = run.quarantined
     return {name: mask_frame(frame, enabled=mask) for name, frame in sheets.items()
-            if len(frame) < EXCEL_ROWS}
+            if len(frame) <= min(max_rows, EXCEL_ROWS)}
 
 
 def _file_title(name: str) -> str:
