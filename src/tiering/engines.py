@@ -250,8 +250,7 @@ def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
     if (len(key) < 2 or kinds.get(key[-1]) != "date" or model.checks
             or any(t != "clients" for _, t in TABLES[table].references)):
         return None
-    files = list(_dataset_files(path)) if Path(path).is_dir() else [Path(path)]
-    listed = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+    listed = _parquet_list(_parquet_files(Path(path)))
     scan = con.sql(f"SELECT * FROM read_parquet({listed}, union_by_name = true, "
                    "can_have_nan = true)")
     types = dict(zip(scan.columns, (str(t) for t in scan.types), strict=True))
@@ -302,15 +301,16 @@ def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
     return rows, late
 
 
-def lean_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str,
-                 as_of: date) -> duckdb.DuckDBPyRelation | None:
+def lean_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, as_of: date,
+                 *, stripped: Sequence[str] = ()) -> duckdb.DuckDBPyRelation | None:
     """The known columns of a checked Parquet table, typed, rows after ``as_of`` left out —
     for computing, once ``check_big_table`` found no problem: no row numbers, file names,
     range or NaN guards, so DuckDB scans it in parallel at full speed. None when a column's
-    Parquet type is not the kind the schema wants (then use ``CheckedTable.typed``)."""
-    files = list(_dataset_files(path)) if Path(path).is_dir() else [Path(path)]
-    listed = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
-    scan = con.sql(f"SELECT * FROM read_parquet({listed}, union_by_name = true)")
+    Parquet type is not the kind the schema wants (then use ``CheckedTable.typed``).
+    ``stripped`` names text columns already known to need no stripping (``quick_clean``
+    proves it for the ids), which spares a scan each."""
+    scan = con.sql(f"SELECT * FROM read_parquet({_parquet_list(_parquet_files(Path(path)))}, "
+                   "union_by_name = true)")
     kinds = column_kinds(table)
     picked = []
     for name, kind in zip(scan.columns, scan.types, strict=True):
@@ -321,8 +321,9 @@ def lean_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str,
         if family == "text" and kind == "VARCHAR":
             cleaned = f"nullif({_trim_guarded(column)}, '')"
             # stripping costs as much as the averaging: only when some value needs it
-            needs = scan.aggregate(f"count(DISTINCT {column}) FILTER (WHERE {column} IS "
-                                   f"DISTINCT FROM {cleaned})").fetchall()[0][0]
+            needs = name not in stripped and scan.aggregate(
+                f"count(DISTINCT {column}) FILTER (WHERE {column} IS DISTINCT FROM {cleaned})"
+            ).fetchall()[0][0]
             picked.append(f"{cleaned} AS {column}" if needs else column)
         elif family == "date" and kind == "DATE":
             picked.append(column)
@@ -335,12 +336,23 @@ def lean_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str,
     return lean.filter(f"{_ident(dated)} <= DATE '{as_of.isoformat()}'") if dated else lean
 
 
+def _parquet_files(path: Path) -> list[Path]:
+    """The Parquet files of a table: the file, or a folder's part files as ``loading`` lists
+    them."""
+    return list(_dataset_files(path)) if path.is_dir() else [path]
+
+
+def _parquet_list(files: list[Path]) -> str:
+    """The files as a DuckDB list literal for ``read_parquet``."""
+    return "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+
+
 def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path,
                   table: str) -> duckdb.DuckDBPyRelation:
-    files = list(_dataset_files(path)) if path.is_dir() else [path]
+    files = _parquet_files(path)
     if not files:
         raise InputFileError(f"{path} holds no Parquet files", path=path, table=table)
-    listed = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+    listed = _parquet_list(files)
     import duckdb
 
     try:

@@ -181,7 +181,7 @@ def _rate_in(session: sessions.Session, inputs: Inputs, params: Parameters, time
                   if name in typed}
         big = sessions.open_big_tables(session, data, typed["clients"]["client_id"], as_of,
                                        others, catalog)
-        problems = _concat([problems, big.problems])
+        problems = validation.concat_problems([problems, big.problems])
         if quarantine and not big.problems.empty:
             raise RunError(
                 f"--quarantine cannot set rows of {', '.join(sorted(big.frames))} aside when "
@@ -346,11 +346,6 @@ def _check_every_client(clients: pd.DataFrame, rating: classify.Rating,
     if seen.duplicated().any() or set(seen) != expected:
         raise RunError("internal check failed: a client is missing or appears twice "
                        "in classification.csv and excluded.csv")
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    kept = [f for f in frames if not f.empty]
-    return pd.concat(kept, ignore_index=True) if kept else frames[0]
 
 
 def _count_by_table(rows: pd.DataFrame) -> dict[str, int]:

@@ -26,7 +26,7 @@ import pyarrow as pa
 from tiering import engines
 from tiering.loading import InputFileError, find_table
 from tiering.schemas import TABLES, columns
-from tiering.validation import problems_frame
+from tiering.validation import concat_problems, problems_frame
 
 SPARK_LISTED = 20  # problem rows listed per check on Spark
 # read by the engine (only the tier rules use them); the others are small enough for pandas.
@@ -147,7 +147,8 @@ def open_big_tables(
             parquet = path.is_dir() or path.suffix.casefold() in (".parquet", ".pq")
             quick = (engines.quick_clean(session.con, path, table, client_ids=clients,
                                          as_of=as_of) if parquet else None)
-            lean = (engines.lean_parquet(session.con, path, table, as_of)
+            lean = (engines.lean_parquet(session.con, path, table, as_of,
+                                         stripped=("client_id",))
                     if quick is not None else None)
             if lean is not None:  # proven clean in one scan: compute on a plain scan
                 typed, problems, (count, late) = lean, problems_frame(), quick
@@ -166,9 +167,7 @@ def open_big_tables(
         left_out[table], rows[table] = late, count
         if path is not None:
             files[table] = path
-    nonempty = [p for p in found if not p.empty]
-    problems = pd.concat(nonempty, ignore_index=True) if nonempty else problems_frame()
-    return BigTables(frames, problems, left_out, rows, files)
+    return BigTables(frames, concat_problems(found), left_out, rows, files)
 
 
 def _spark_open(session: Session, data: Path, name: str | None,

@@ -50,7 +50,7 @@ def parse_tables(
         found.append(table_problems)
         if parsed is not None:
             typed[name] = parsed
-    return typed, _concat(found)
+    return typed, concat_problems(found)
 
 
 def check_tables(
@@ -64,7 +64,7 @@ def check_tables(
         found.append(_override_problems(typed["overrides"], params))
     if "risk_assessments" in typed and params is not None:
         found.append(_answer_problems(typed["risk_assessments"], params))
-    return _concat(found)
+    return concat_problems(found)
 
 
 def validate(
@@ -72,7 +72,7 @@ def validate(
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Parse and check every table; return (typed tables, every problem found)."""
     typed, parse_problems = parse_tables(raw)
-    problems = _concat([parse_problems, check_tables(typed, params)])
+    problems = concat_problems([parse_problems, check_tables(typed, params)])
     # a cell that could not be parsed is reported once, not again by the value checks
     problems = problems.drop_duplicates(["table", "row", "column"], keep="first")
     order = {name: i for i, name in enumerate(TABLES)}
@@ -391,6 +391,7 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Problem frames one after the other (the empty ones left out)."""
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else problems_frame()
