@@ -90,6 +90,38 @@ def test_write_csv_keeps_the_time_of_day_when_there_is_one(tmp_path: Path) -> No
     assert path.read_text(encoding="utf-8-sig") == "at\n2024-01-02T10:30:00\n2024-01-03T00:00:00\n"
 
 
+def test_write_csv_rounds_like_printf_and_quotes_what_needs_it(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    frame = pd.DataFrame({
+        # 0.125 and 0.375 are exact binary ties: half to even gives 0.12 and 0.38; 2.675 is
+        # stored as 2.67499999…, so 2.67; 1e15 + 0.125 keeps its eighth (2**-3 ≥ one ulp)
+        "x": [0.125, 0.375, 2.675, 1e15 + 0.125, float("inf")],
+        # "#" is quoted too (DuckDB's writer treats it as a comment mark); a carriage return
+        # is a line break; empty text is written as nothing, like a missing value
+        "t": pd.array(["a#b", "", "c\rd", 'say "hi"', None], dtype="str"),
+    })
+    write_csv(frame, path)
+    assert path.read_bytes().decode("utf-8-sig") == (
+        'x,t\n0.12,"a#b"\n0.38,\n2.67,"c\rd"\n1000000000000000.12,"say ""hi"""\ninf,\n')
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12,
+                          max_value=1e12), min_size=1, max_size=20))
+def test_write_csv_floats_are_pythons_fixed_point_text(tmp_path_factory, values) -> None:
+    path = tmp_path_factory.mktemp("floats") / "x.csv"
+    write_csv(pd.DataFrame({"x": values}), path)
+    expected = ["0.00" if "%.2f" % v == "-0.00" else "%.2f" % v for v in values]
+    assert path.read_text(encoding="utf-8-sig").splitlines()[1:] == expected
+
+
+def test_write_csv_writes_only_the_header_for_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    write_csv(pd.DataFrame({"a b": pd.Series([], dtype=float), "c,d": []}), path)
+    assert path.read_bytes() == b'\xef\xbb\xbfa b,"c,d"\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no working file left
+
+
 _cell = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")) | st.sampled_from(
         [" ", ",", '"', "\n", "0"]),

