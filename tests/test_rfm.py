@@ -266,7 +266,10 @@ def test_churn_without_a_previous_run_flags_watched_clients_with_low_recency():
     # v1 r 2, c1 r 1: flagged; v2 r 5, c2 r 3: not; s1 not watched; v0 never traded
     assert list(out["client_id"]) == ["c1", "v0", "v1"]
     assert list(out["reason"]) == ["r_low", "no_transactions", "r_low"]
-    assert out.loc[out["client_id"] == "v1", "detail"].item().startswith("R 2 ≤ 2")
+    # v1 last traded 100 days before as_of: R 2 (bins 7, 30, 60, 120)
+    assert list(out["detail"]) == ["R 1 ≤ 2, 200 days since the last trade",
+                                   "no counted transaction",
+                                   "R 2 ≤ 2, 100 days since the last trade"]
 
 
 def test_churn_against_a_previous_run_flags_a_fallen_recency_score():
@@ -277,7 +280,15 @@ def test_churn_against_a_previous_run_flags_a_fallen_recency_score():
     # run and never traded
     assert list(out["client_id"]) == ["c1", "c2", "v0"]
     assert list(out["reason"]) == ["r_fell", "r_fell", "no_transactions"]
-    assert out.loc[out["client_id"] == "c2", "detail"].item() == "R 4 → 3"
+    assert list(out["detail"]) == ["R 2 → 1", "R 4 → 3", "no counted transaction"]
+
+
+def test_churn_says_a_score_that_is_gone():
+    now, levels = churn_case()
+    # v0 had R 4 last time and has no counted trade now: its R fell to none
+    out = churn(now, levels, pd.Series({"v0": 4}), levels_watched=("vip",))
+    assert out.set_index("client_id").loc["v0", ["reason", "detail"]].tolist() == [
+        "r_fell", "R 4 → —"]
 
 
 def test_churn_watches_only_the_given_levels():

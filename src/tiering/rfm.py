@@ -171,17 +171,21 @@ def churn(
     none = ~has_prev & ~has_r
     frame["reason"] = np.select([fell, low, none], ["r_fell", "r_low", "no_transactions"], "")
 
-    def describe(row: pd.Series) -> str:
-        now = "—" if pd.isna(row["r"]) else str(row["r"])
-        if row["reason"] == "r_fell":
-            return f"R {row['previous_r']} → {now}"
-        if row["reason"] == "r_low":
-            return f"R {now} ≤ {max_r}, {row['recency_days']} days since the last trade"
-        return "no counted transaction"
-
     flagged = frame.loc[frame["reason"] != ""].copy()
-    flagged["detail"] = [describe(row) for _, row in flagged.iterrows()]
+    now = _text(flagged["r"]).fillna("—")
+    fell_text = "R " + _text(flagged["previous_r"]).fillna("") + " → " + now
+    low_text = ("R " + now + f" ≤ {max_r}, " + _text(flagged["recency_days"]).fillna("")
+                + " days since the last trade")
+    flagged["detail"] = np.select(
+        [flagged["reason"].eq("r_fell").to_numpy(), flagged["reason"].eq("r_low").to_numpy()],
+        [fell_text.to_numpy(dtype=object), low_text.to_numpy(dtype=object)],
+        "no counted transaction")
     return flagged[CHURN_COLUMNS].sort_values("client_id").reset_index(drop=True)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Each value as ``str()`` writes it (12, 12.5), missing values missing."""
+    return values.astype(object).map(str, na_action="ignore")
 
 
 def _score(values: pd.Series, active: pd.Series, method: ScoreMethod) -> pd.Series:
