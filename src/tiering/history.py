@@ -38,6 +38,7 @@ class History:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path)
+        con.execute("PRAGMA cache_size = -262144")  # 256 MiB: a million-row index stays cached
         con.executescript(_SCHEMA)
         return con
 
@@ -90,7 +91,8 @@ class History:
         if cycle == "adhoc":
             raise ValueError("ad hoc runs are never written to the official history")
         key = (cycle, as_of.isoformat())
-        rows = ratings[RATING_COLUMNS].astype(object).where(ratings[RATING_COLUMNS].notna(), "")
+        columns = [ratings[c].astype(object).where(ratings[c].notna(), "").tolist()
+                   for c in RATING_COLUMNS]
         with closing(self._connect()) as con, con:
             con.execute("DELETE FROM ratings WHERE cycle = ? AND as_of = ?", key)
             con.execute("DELETE FROM runs WHERE cycle = ? AND as_of = ?", key)
@@ -101,15 +103,14 @@ class History:
             )
             con.executemany(
                 "INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ((*key, *r) for r in rows.itertuples(index=False, name=None)),
+                ((*key, *r) for r in zip(*columns, strict=True)),
             )
             if activity is not None:
-                scores = [None if pd.isna(r) else int(r) for r in activity["r"]]
-                con.executemany(
-                    "INSERT INTO activity VALUES (?, ?, ?, ?)",
-                    ((*key, str(c), r) for c, r in zip(activity["client_id"], scores,
-                                                       strict=True)),
-                )
+                scores = activity["r"].astype("Int64").astype(object)
+                scores = scores.where(scores.notna(), None).tolist()
+                ids = activity["client_id"].astype(str).tolist()
+                con.executemany("INSERT INTO activity VALUES (?, ?, ?, ?)",
+                                ((*key, c, r) for c, r in zip(ids, scores, strict=True)))
 
     def runs(self) -> pd.DataFrame:
         if not self.path.exists():
