@@ -115,6 +115,18 @@ def test_write_csv_floats_are_pythons_fixed_point_text(tmp_path_factory, values)
     assert path.read_text(encoding="utf-8-sig").splitlines()[1:] == expected
 
 
+def test_write_csv_object_columns_of_text_and_of_mixed_values(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    frame = pd.DataFrame({
+        "text": pd.Series(["a", None, np.nan, "", "b"], dtype=object),  # text passed through
+        "mixed": pd.Series(["a", 1.5, True, None, dt.date(2024, 1, 2)], dtype=object),
+        "empty": pd.Series([None] * 5, dtype=object),
+    })
+    write_csv(frame, path)
+    assert path.read_text(encoding="utf-8-sig") == (
+        "text,mixed,empty\na,a,\n,1.50,\n,true,\n,,\nb,2024-01-02,\n")
+
+
 def test_write_csv_writes_only_the_header_for_no_rows(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
     write_csv(pd.DataFrame({"a b": pd.Series([], dtype=float), "c,d": []}), path)
