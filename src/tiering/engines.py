@@ -283,6 +283,19 @@ def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
         f"{_DAY_BLOCK - 1})) AS m, count(*) FILTER (WHERE {' OR '.join(bad)}) AS bad, "
         f"count(*) FILTER (WHERE {dated} > DATE '{as_of.isoformat()}') AS late",
         f"{ids}, b")
+    # the one scan: a few rows per id, kept for the three questions asked of it
+    kept = f"tiering_quick_{table}"
+    con.execute(f"DROP TABLE IF EXISTS {kept}")
+    grouped.create(kept)
+    try:
+        return _quick_verdict(con, con.table(kept), key, client_ids)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {kept}")
+
+
+def _quick_verdict(con: duckdb.DuckDBPyConnection, grouped: duckdb.DuckDBPyRelation,
+                   key: list[str], client_ids: IdSource) -> tuple[int, int] | None:
+    """What `quick_clean` concludes from its per (id, day block) counts."""
     totals = grouped.aggregate("sum(n), sum(late), sum(bad), count(*) FILTER (WHERE n > m)"
                                ).fetchall()[0]
     rows, late, n_bad, n_dup = (int(v or 0) for v in totals)
