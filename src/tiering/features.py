@@ -15,8 +15,10 @@ still counts from the period's first day until it is superseded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import narwhals as nw
 from narwhals.typing import IntoFrameT
@@ -91,6 +93,7 @@ def daily_average_assets(
     *,
     denominator: str = "open_days",
     dense_path: bool = True,
+    keep: Callable[[Any], Any] | None = None,
 ) -> IntoFrameT:
     """Daily-average assets per client and period.
 
@@ -104,7 +107,9 @@ def daily_average_assets(
     With `dense_path` (the default) a window whose rows cover every one of its days is summed
     without ordering (`window_coverage`) and only the other windows go through the ordered
     step function; with `dense_path=False` every client is ordered (`stepped_asset_days`).
-    Both give the same asset-days.
+    Both give the same asset-days. `keep`, when given, computes a frame once and returns it
+    (a table on DuckDB, a cached frame on Spark): the coverage, which the dense and the sparse
+    windows both read, is then one scan of the balances instead of two.
     """
     if denominator not in DENOMINATORS:
         raise ValueError(f"denominator must be one of {list(DENOMINATORS)}, not {denominator!r}")
@@ -122,11 +127,17 @@ def daily_average_assets(
     )
     if dense_path:
         coverage = window_coverage(b, w, spans)
+        if keep is not None:
+            coverage = keep(coverage)
         dense = coverage.filter(nw.col("dense")).select(*WINDOW_KEYS, "asset_days")
         sparse = coverage.filter(~nw.col("dense")).select(*WINDOW_KEYS, "start", "stop")
-        # few rows here: LEAD within each sparse window's copy of its client's rows
-        ordered = b.join(sparse, on="client_id", how="inner").with_columns(
-            next_date=nw.col("date").shift(-1).over(*WINDOW_KEYS, order_by="date")
+        # few rows here: LEAD over the rows of the clients with a sparse window, once per
+        # client (not once per window), then each sparse window takes its copy
+        clients = sparse.select("client_id").unique()
+        ordered = (
+            b.join(clients, on="client_id", how="inner")
+            .with_columns(next_date=nw.col("date").shift(-1).over("client_id", order_by="date"))
+            .join(sparse, on="client_id", how="inner")
         )
         asset_days = nw.concat([dense, _weigh(ordered)])
     else:

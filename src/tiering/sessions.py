@@ -44,6 +44,7 @@ class Session:
     spill: Path | None = None
     owned: bool = True  # a SparkSession given by the caller is not stopped here
     notes: list[str] = field(default_factory=list)
+    _kept: int = 0  # tables made by `keep`
 
     @classmethod
     def start(cls, name: str, *, memory: str = DUCKDB_MEMORY, threads: int | None = None,
@@ -102,6 +103,18 @@ class Session:
             if pd.api.types.is_datetime64_any_dtype(out[col]):
                 out[col] = out[col].astype("datetime64[ns]")
         return out
+
+    def keep(self, frame: Any) -> Any:
+        """A narwhals frame computed once and kept for the queries that read it again: a table
+        on DuckDB, a cached frame on Spark; pandas frames are already computed."""
+        if self.name == "duckdb":
+            self._kept += 1
+            name = f"tiering_kept_{self._kept}"
+            nw.to_native(frame).create(name)
+            return nw.from_native(self.con.table(name))
+        if self.name == "spark":
+            return nw.from_native(nw.to_native(frame).cache())
+        return frame
 
     def close(self) -> None:
         if self.name == "duckdb" and self.con is not None:
