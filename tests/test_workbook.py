@@ -73,17 +73,40 @@ def test_dates_are_dates_and_numbers_have_thousands_separators(tmp_path: Path) -
     assert sheet["F2"].value is True
 
 
+def _characters(stored_width: float) -> int:
+    """A column's width in characters as Excel shows it: the file stores it with the cell's
+    5 pixels of padding added, counted in 7-pixel digit widths (11 characters are stored as
+    (11 * 7 + 5) / 7 = 11.71...)."""
+    return round(stored_width - 5 / 7)
+
+
 def test_column_widths_fit_the_content_counting_cjk_double(tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(_write(tmp_path / "out.xlsx"))["classification"]
-    widths = {k: d.width for k, d in sheet.column_dimensions.items()}
+    widths = {k: _characters(d.width) for k, d in sheet.column_dimensions.items()}
     assert widths["A"] == len("client_id") + 2
     assert widths["B"] == 2 * len("上海某某投资管理有限公司") + 2
     assert widths["C"] == len("2026-09-30") + 2
     assert widths["D"] == len("12,345,678.90") + 2
+    assert widths["E"] == len("visits") + 2  # the header is wider than "1,200"
+
+
+def test_column_widths_stay_between_6_and_60_characters(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    write_workbook(path, {"t": pd.DataFrame({"n": [1], "note": ["x" * 100]})})
+    sheet = openpyxl.load_workbook(path)["t"]
+    assert _characters(sheet.column_dimensions["A"].width) == 6
+    assert _characters(sheet.column_dimensions["B"].width) == 60
 
 
 def test_two_writes_give_identical_bytes(tmp_path: Path) -> None:
     assert _write(tmp_path / "a.xlsx").read_bytes() == _write(tmp_path / "b.xlsx").read_bytes()
+
+
+def test_two_writes_of_every_kind_of_column_give_identical_bytes(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_workbook(a, {"kinds": _every_kind(), "tiers": _by_tier()})
+    write_workbook(b, {"kinds": _every_kind(), "tiers": _by_tier()})
+    assert a.read_bytes() == b.read_bytes()
 
 
 def test_no_timestamp_comes_from_the_clock(tmp_path: Path) -> None:
@@ -157,3 +180,130 @@ def test_tables_longer_than_the_cap_stay_out_of_the_workbook() -> None:
     sheets = _workbook_sheets(run, plan, mask=False, max_rows=5)
     assert list(sheets) == ["excluded", "findings", "overrides_applied", "rfm", "manager_load"]
     assert "classification" in _workbook_sheets(run, plan, mask=False)
+
+
+def _every_kind() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "count": pd.array([7, None, 1_234], dtype="Int64"),
+            "flag": pd.array([None, True, False], dtype="boolean"),
+            "label": pd.array(["甲", None, "b"], dtype="string"),
+            "mixed": [3, "x", dt.date(2026, 9, 30)],
+            "when": pd.to_datetime(["2026-09-30 08:00", None, "2026-10-01 17:30"]),
+            "amount": [np.nan, 1.25, -3.0],
+        }
+    )
+
+
+def _values(path: Path, sheet: str = "kinds") -> list[list[object]]:
+    rows = openpyxl.load_workbook(path)[sheet].iter_rows(min_row=2, values_only=True)
+    return [list(row) for row in rows]
+
+
+def test_nullable_and_mixed_columns_keep_their_values(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    write_workbook(path, {"kinds": _every_kind()})
+    assert _values(path) == [
+        [7, None, "甲", 3, dt.datetime(2026, 9, 30, 8, 0), None],
+        [None, True, None, "x", None, 1.25],
+        [1_234, False, "b", dt.datetime(2026, 9, 30), dt.datetime(2026, 10, 1, 17, 30), -3.0],
+    ]
+
+
+def test_formats_of_nullable_and_mixed_columns(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    write_workbook(path, {"kinds": _every_kind()})
+    sheet = openpyxl.load_workbook(path)["kinds"]
+    assert sheet["A2"].number_format == "#,##0"  # Int64
+    assert sheet["D2"].number_format == "General"  # a number in a mixed column
+    assert sheet["D4"].number_format == "yyyy-mm-dd"  # a date in a mixed column
+    assert sheet["E2"].number_format == "yyyy-mm-dd hh:mm:ss"  # the column has times
+    assert sheet["F3"].number_format == "#,##0.00"
+
+
+def test_missing_values_are_empty_cells(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    frame = pd.DataFrame(
+        {
+            "float": [np.nan],
+            "object": pd.Series([None], dtype=object),
+            "na": pd.Series([pd.NA], dtype=object),
+            "nat": pd.Series([pd.NaT], dtype=object),
+            "int": pd.array([None], dtype="Int64"),
+            "bool": pd.array([None], dtype="boolean"),
+            "string": pd.array([None], dtype="string"),
+            "str": pd.Series([None], dtype="str"),
+            "date": pd.to_datetime(pd.Series([None], dtype="datetime64[ns]")),
+            "category": pd.Categorical([None], categories=["a"]),
+        }
+    )
+    write_workbook(path, {"gaps": frame})
+    sheet = openpyxl.load_workbook(path)["gaps"]
+    assert sheet.max_row == 1  # no cell was written below the header
+    assert _values(path, "gaps") == []
+
+
+def test_text_that_looks_like_a_formula_a_url_or_a_number_stays_text(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    texts = ["=SUM(A1:A9)", "https://example.org/a?b=1", "00123", "1e5", "<r>a & b</r>"]
+    write_workbook(path, {"t": pd.DataFrame({"text": texts})})
+    sheet = openpyxl.load_workbook(path)["t"]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == texts
+    assert {c.data_type for c in cells} == {"s"}
+    assert all(c.hyperlink is None for c in cells)
+    with zipfile.ZipFile(path) as archive:
+        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_text_longer_than_a_cell_holds_is_cut_with_an_ellipsis(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    long, fits = "ab" * 20_000, "c" * 32_767
+    write_workbook(path, {"t": pd.DataFrame({"text": [long, fits]})})
+    (cut,), (whole,) = _values(path, "t")
+    assert cut == long[:32_766] + "…"
+    assert whole == fits
+
+
+def test_the_cut_counts_utf16_units_and_keeps_pairs_whole(tmp_path: Path) -> None:
+    # an emoji takes two of Excel's 32,767 units; the cut keeps 32,766 units for the text and
+    # one for the ellipsis: "a" and 16,382 emoji take 32,765, and half an emoji is dropped
+    path = tmp_path / "out.xlsx"
+    write_workbook(path, {"t": pd.DataFrame({"text": ["a" + "😀" * 20_000]})})
+    assert _values(path, "t") == [["a" + "😀" * 16_382 + "…"]]
+
+
+def test_infinite_numbers_are_written_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    write_workbook(path, {"t": pd.DataFrame({"x": [1.5, np.inf, -np.inf]})})
+    assert _values(path, "t") == [[1.5], ["inf"], ["-inf"]]
+
+
+def test_dates_excel_cannot_hold_are_written_as_text(tmp_path: Path) -> None:
+    # Excel's dates start on 1900-01-01 and count a 29 February 1900 that never was
+    path = tmp_path / "out.xlsx"
+    dates = pd.to_datetime(["1899-12-31", "1900-01-01", "1900-02-28", "1900-03-01"])
+    write_workbook(path, {"t": pd.DataFrame({"d": dates})})
+    assert _values(path, "t") == [
+        ["1899-12-31"],
+        [dt.datetime(1900, 1, 1)],
+        [dt.datetime(1900, 2, 28)],
+        [dt.datetime(1900, 3, 1)],
+    ]
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<v>1</v>" in sheet and "<v>59</v>" in sheet and "<v>61</v>" in sheet
+
+
+def test_repeated_column_names_are_all_written(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    write_workbook(path, {"t": pd.DataFrame([[1, "x"]], columns=["a", "a"])})
+    sheet = openpyxl.load_workbook(path)["t"]
+    assert [c.value for c in sheet[1]] == ["a", "a"]
+    assert [c.value for c in sheet[2]] == [1, "x"]
+
+
+def test_a_table_longer_than_a_worksheet_is_refused(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"x": np.zeros(1_048_576, dtype=np.int8)})  # + header: one too many
+    with pytest.raises(ValueError, match="does not fit a worksheet"):
+        write_workbook(tmp_path / "out.xlsx", {"t": frame})
