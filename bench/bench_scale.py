@@ -13,7 +13,10 @@ subprocess so its peak memory (the child's ru_maxrss, via wait4) is its own:
               reading the file at all);
   (c) pandas  what an analyst writes: read the Parquet, sort, shift, clip, groupby; run under
               an address-space limit (RLIMIT_AS) and reported "out of memory" when it fails;
-  (d) tiering `tiering classify --engine duckdb` (reported "not available" if it fails).
+  (d) tiering `tiering classify --engine duckdb` (reported "not available" if it fails);
+  (e) run     the whole quarterly job, `tiering run --period 2026Q3 --engine duckdb` (rating,
+              plan, tables, calendars, workbook, the four reports, index), with its own
+              history; its steps (the manifest's timings) are printed under the table.
 
 Prints one table per size: wall seconds (the child process from start to exit), peak MiB,
 daily rows per second, and the ratio to (a) and to (b); then cross-checks (a) against (c) and
@@ -41,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TIERING = Path(sys.executable).with_name("tiering")
 AS_OF = "2026-09-30"
+RUN_DATE = "2026-10-09"  # within the due date (2026-10-10): no clock in the benchmark
 PERIODS = (("last_year", "2025-01-01", "2025-12-31"), ("ytd", "2026-01-01", AS_OF))
 OUT_OF_MEMORY = ("MemoryError", "bad_alloc", "Cannot allocate memory", "ArrowMemoryError",
                  "Out of Memory", "out of memory", "Unable to allocate")
@@ -233,6 +237,13 @@ def bench(size: int, root: Path, args: argparse.Namespace) -> None:
                           "--cycle", "quarterly", "--out", str(out), "--engine", "duckdb",
                           "--history", str(work / "history.sqlite")])
         steps["d"]["result"] = out / "classification.csv"
+    if "e" in args.steps:
+        out = work / "run"
+        steps["e"] = run([str(TIERING), "run", "--period", "2026Q3", "--data", str(data),
+                          "--out", str(out), "--engine", "duckdb", "--run-date", RUN_DATE,
+                          "--history", str(work / "run-history.sqlite")])
+        steps["e"]["result"] = out / "2026Q3" / "classification.csv"
+        steps["e"]["manifest"] = out / "2026Q3" / "manifest.json"
     report(size, gen, rows, steps)
 
 
@@ -242,13 +253,14 @@ def status(step: dict, key: str) -> str | None:
         return None
     if key == "c" and (step["code"] < 0 or any(s in step["err"] for s in OUT_OF_MEMORY)):
         return "out of memory"
-    label = "not available" if key == "d" else "failed"
+    label = "not available" if key in ("d", "e") else "failed"
     return f"{label}: {failure(step['err'])}"
 
 
 def report(size: int, gen: dict, rows: int, steps: dict[str, dict]) -> None:
     names = {"a": "(a) DuckDB LEAD window", "b": "(b) DuckDB scan (floor)",
-             "c": "(c) pandas", "d": "(d) tiering classify --engine duckdb"}
+             "c": "(c) pandas", "d": "(d) tiering classify --engine duckdb",
+             "e": "(e) tiering run (whole job)"}
     counts = gen["counts"]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\n=== {size:,} clients: {rows:,} daily rows, "
@@ -273,6 +285,11 @@ def report(size: int, gen: dict, rows: int, steps: dict[str, dict]) -> None:
         print(f"{names[key]:<40}{step['wall']:>9.1f}{step['rss']:>10,.0f}"
               f"{rows / step['wall']:>14,.0f}{ratios}")
     cross_check(steps)
+    if "e" in steps and status(steps["e"], "e") is None:
+        manifest = json.loads(steps["e"]["manifest"].read_text(encoding="utf-8"))
+        print("(e) steps of the run (\"beside\": ran at the same time as others):")
+        for item in manifest["timings_seconds"]:
+            print(f"    {item['step']:<56}{item['seconds']:>8.1f} s")
 
 
 def cross_check(steps: dict[str, dict]) -> None:
@@ -282,7 +299,8 @@ def cross_check(steps: dict[str, dict]) -> None:
         return
     lead = pd.read_parquet(steps["a"]["result"]).set_index("client_id")
     cols = ["avg_assets_last_year", "avg_assets_ytd"]
-    others = {"c": ("(c) pandas", pd.read_parquet), "d": ("(d) classification.csv", _csv)}
+    others = {"c": ("(c) pandas", pd.read_parquet), "d": ("(d) classification.csv", _csv),
+              "e": ("(e) classification.csv", _csv)}
     for key, (name, read) in others.items():
         if (key not in steps or status(steps[key], key) is not None
                 or not steps[key]["result"].exists()):
@@ -311,9 +329,10 @@ def main() -> None:
     parser.add_argument("--duckdb-memory", default="16GB",
                         help="DuckDB memory_limit (machine of 24 GB)")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
-    parser.add_argument("--steps", nargs="+", choices=["a", "b", "c", "d"],
-                        default=["a", "b", "c", "d"],
-                        help="(a) LEAD, (b) scan, (c) pandas, (d) tiering classify")
+    parser.add_argument("--steps", nargs="+", choices=["a", "b", "c", "d", "e"],
+                        default=["a", "b", "c", "d", "e"],
+                        help="(a) LEAD, (b) scan, (c) pandas, (d) tiering classify, "
+                             "(e) tiering run")
     parser.add_argument("--pandas-limit-gb", type=float, default=20.0,
                         help="address-space limit of the pandas child (RLIMIT_AS)")
     # child mode: one step, run by the parent in a fresh process

@@ -56,6 +56,10 @@ class Timer:
         self.steps[name] = round(now - since, 3)
         return now
 
+    def record(self, name: str, seconds: float) -> None:
+        """A step timed elsewhere (one that ran beside others)."""
+        self.steps[name] = round(seconds, 3)
+
     def in_order(self) -> list[dict]:
         """The steps as they ran (a JSON object's keys would be sorted)."""
         return [{"step": name, "seconds": seconds} for name, seconds in self.steps.items()]
