@@ -111,7 +111,7 @@ def test_write_csv_rounds_like_printf_and_quotes_what_needs_it(tmp_path: Path) -
 def test_write_csv_floats_are_pythons_fixed_point_text(tmp_path_factory, values) -> None:
     path = tmp_path_factory.mktemp("floats") / "x.csv"
     write_csv(pd.DataFrame({"x": values}), path)
-    expected = ["0.00" if "%.2f" % v == "-0.00" else "%.2f" % v for v in values]
+    expected = ["0.00" if f"{v:.2f}" == "-0.00" else f"{v:.2f}" for v in values]  # printf %.2f
     assert path.read_text(encoding="utf-8-sig").splitlines()[1:] == expected
 
 
