@@ -95,7 +95,8 @@ def _duck_column(column: pd.Series, key: str, float_format: str) -> tuple[object
         return (column.to_numpy(dtype=float, na_value=np.nan),
                 f"CASE WHEN {key} IS NULL OR isnan({key}) THEN NULL "
                 f"WHEN {text} = '-{zero}' THEN '{zero}' ELSE {text} END")
-    if dtype == object and pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if pd.api.types.is_object_dtype(dtype) and kind in ("string", "empty"):
         return column, f"NULLIF(CAST({key} AS VARCHAR), '')"  # text and missing values only
     text = pd.Series(_column_text(column, float_format).to_numpy(), dtype="str")
     return text, f"NULLIF({key}, '')"
