@@ -162,6 +162,13 @@ def test_churn_list_core_and_vip_with_low_r_or_no_transactions(run):
                                       "近度得分低 (R low)"]
 
 
+def test_churn_list_with_a_cap_keeps_the_vip_then_the_core_client_never_traded(run):
+    table = ar.churn_list(run, cap=2)
+    assert table["客户编号"].tolist() == ["001", "003"]
+    assert table["name"].tolist() == ["张三丰", "王五岳"]
+    assert table.attrs["total_rows"] == 3
+
+
 # churn.csv as a run writes it when the previous official run scored 002 at R 5 and 003 at R 3:
 # 002 (now R 5) did not fall, 003 (now no trade) fell; 001 and 004 had no previous score.
 CHURN = """client_id,level,r,previous_r,recency_days,last_trade_date,rfm_code,segment,reason,detail
@@ -193,6 +200,14 @@ def test_potential_candidates_ordinary_important_or_active_by_monetary(run):
     assert table["客户分群"].tolist() == ["重要挽留客户", "重要价值客户", "一般价值客户"]
     assert set(table["客户级别"]) == {"普通客户"}
     assert "name" in table
+
+
+def test_potential_candidates_with_a_cap_keep_the_largest_amount(run):
+    table = ar.potential_candidates(run, cap=1)
+    assert table["客户编号"].tolist() == ["009"]
+    assert table["交易金额 (元)"].tolist() == [900000.0]
+    assert table.attrs["total_rows"] == 3
+    assert ar.headline(run)["潜力客户候选 (potential candidates)"] == "3"
 
 
 def test_without_names_the_lists_have_no_name_column(tmp_path):

@@ -94,6 +94,17 @@ def test_bar_labels_each_bar_with_thousands_separators() -> None:
     assert labels == ["1,200", "-350.50"]
 
 
+def test_bar_of_many_bars_names_every_nth_bar_only() -> None:
+    names = [f"M{i:03d}" for i in range(100)]
+    fig = display.bar(pd.Series(np.arange(100.0), index=names), title="负荷率")
+    ax = fig.axes[0]
+    # 100 bars, at most 30 names: every 4th bar (ceil(100 / 30) = 4), M000 … M096
+    assert [t.get_text() for t in ax.get_xticklabels()] == names[::4]
+    assert list(ax.get_xticks()) == list(range(0, 100, 4))
+    assert ax.get_ylim()[0] == 0  # bars stand on 0, as with a few bars
+    assert ax.get_ylim()[1] >= 99
+
+
 def test_charts_of_nothing_say_none() -> None:
     empty = pd.DataFrame(index=pd.Index([], name="类别"))
     for fig in (display.heatmap(empty, title="空"), display.bar(pd.Series([]), title="空")):
@@ -162,6 +173,21 @@ def test_table_within_the_cap_has_no_note_and_all_rows() -> None:
     html = display.table(_clients(20), cap=500).data
     assert len(_rows(html)) == 20
     assert "显示前" not in html
+
+
+def test_table_of_the_head_of_a_longer_list_counts_the_whole_list() -> None:
+    head = _clients(3)
+    head.attrs["total_rows"] = 1_234  # as a report helper leaves it after cutting at the cap
+    html = display.table(display.masked(head), cap=500, full_file="classification.csv").data
+    assert "显示前 3 行，共 1,234 行；完整列表见 classification.csv</p>" in html
+    assert "C00002" in html
+
+
+def test_table_takes_an_explicit_total_over_the_attribute() -> None:
+    head = _clients(2)
+    head.attrs["total_rows"] = 9
+    assert "显示前 2 行，共 40 行" in display.table(head, cap=2, total=40).data
+    assert "显示前" not in display.table(_clients(2), cap=2, total=2).data
 
 
 def test_table_is_sortable_searchable_and_paged() -> None:

@@ -164,6 +164,33 @@ def test_load_run_refuses_an_empty_run_folder_name() -> None:
         rt.load_run("")
 
 
+def test_load_run_reads_only_the_report_columns_unless_asked_for_all(tmp_path: Path) -> None:
+    folder = write_run(tmp_path / "run")
+    assert list(rt.load_run(folder).classification.columns) == [
+        "client_id", "level", "category", "avg_assets_last_year", "avg_assets_ytd",
+        "mgmt_fee_last_year", "computed_level", "previous_level", "change", "override",
+        "assessment_date", "assessment_expired", "reasons"]  # in the file's order
+    every = rt.load_run(folder, columns=None).classification
+    assert len(every.columns) == 23 and every["tier_label"].iloc[0] == "VIP客户"
+    # scores: 50 for the six assessed clients, none for the two unassessed (a float column)
+    assert every["score"].tolist()[:2] == [50.0, 50.0] and every["score"].isna().sum() == 2
+
+
+def test_load_run_reads_a_value_with_a_line_break_inside_quotes(tmp_path: Path) -> None:
+    folder = write_run(tmp_path / "run")
+    write_text(folder / "findings.csv", 'client_id,table,row,finding,detail\n'
+               '00001,clients,2,unsigned,"line one\nline two"\n')
+    assert rt.load_run(folder).findings["detail"].tolist() == ["line one\nline two"]
+
+
+def test_numbers_are_whole_when_every_value_is_and_decimal_otherwise() -> None:
+    whole = rt._numbers(pd.Series(["1", "-2", "30"], dtype="str"))
+    assert whole.dtype == "int64" and whole.tolist() == [1, -2, 30]
+    decimal = rt._numbers(pd.Series(["1.50", None, "2"], dtype="str"))
+    assert decimal.dtype == "float64" and decimal.tolist()[::2] == [1.5, 2.0]
+    assert pd.isna(decimal.iloc[1])
+
+
 # --------------------------------------------------------------------------- headline
 
 
@@ -357,6 +384,15 @@ def test_changes_orders_new_clients_by_level_high_to_low(run: rt.RunTables) -> N
     assert rt.changes(run, "downgrade")["客户编号"].tolist() == ["00007"]
 
 
+def test_changes_with_a_cap_keep_the_highest_level_and_count_them_all(
+        run: rt.RunTables) -> None:
+    got = rt.changes(run, "new", cap=1)
+    assert got["客户编号"].tolist() == ["00005"]  # core before ordinary 00008
+    assert got["name"].tolist() == ["客户5"]
+    assert got.attrs["total_rows"] == 2
+    assert "total_rows" not in rt.changes(run, "new").attrs
+
+
 def test_changes_without_the_clients_table_leaves_names_empty(tmp_path: Path) -> None:
     got = rt.changes(rt.load_run(write_run(tmp_path / "run")), "upgrade")
     assert got["name"].isna().all() and got["客户编号"].tolist() == ["00002"]
@@ -387,6 +423,17 @@ def test_overrides_come_from_overrides_applied_when_the_run_wrote_it(tmp_path: P
     ]
 
 
+def test_overrides_with_a_cap_keep_the_first_by_client_id(tmp_path: Path) -> None:
+    folder = write_run(tmp_path / "run", overrides_applied=(
+        "client_id,level,reason,approved_by,effective_from,effective_to\n"
+        "00008,potential,投诉处理,合规负责人 刘静,2026-08-31,2027-08-31\n"
+        "00006,potential,渠道合作,总经理 陈志远,2026-01-05,\n"))
+    got = rt.overrides(rt.load_run(folder), cap=1)
+    assert got[["客户编号", "规则级别", "调整原因"]].values.tolist() == [
+        ["00006", "普通客户", "渠道合作"]]
+    assert got.attrs["total_rows"] == 2
+
+
 def test_assessments_due_lists_expired_and_unassessed_clients(run: rt.RunTables) -> None:
     got = rt.assessments_due(run)
     assert got[["客户编号", "本期级别", "风险类别", "测评日期", "状态"]].values.tolist() == [
@@ -396,12 +443,25 @@ def test_assessments_due_lists_expired_and_unassessed_clients(run: rt.RunTables)
     ]
 
 
+def test_assessments_due_with_a_cap_cut_inside_a_level_by_status(run: rt.RunTables) -> None:
+    got = rt.assessments_due(run, cap=1)
+    # core: 00003 已过期 sorts before 00005 未评估 (已 U+5DF2 before 未 U+672A)
+    assert got[["客户编号", "状态", "name"]].values.tolist() == [["00003", "已过期", "客户3"]]
+    assert got.attrs["total_rows"] == 3
+
+
 def test_findings_carry_names_and_a_chinese_description(run: rt.RunTables) -> None:
     got = rt.findings(run)
     assert got["客户编号"].tolist() == ["00003", "00007", "00001"]
     assert got["name"].tolist() == ["客户3", "客户7", "客户1"]
     assert got["行号"].tolist() == [10, 12, 2]
     assert got["问题说明"].iloc[1] == rt.FINDINGS["unsigned"]
+
+
+def test_findings_with_a_cap_keep_the_first_kinds(run: rt.RunTables) -> None:
+    got = rt.findings(run, cap=2)
+    assert got["客户编号"].tolist() == ["00003", "00007"]
+    assert got.attrs["total_rows"] == 3
 
 
 def test_findings_summary_counts_each_kind_and_totals(run: rt.RunTables) -> None:

@@ -255,6 +255,16 @@ def test_plan_list_by_level_then_client_then_catalogue_with_names(run):
     assert plan["服务内容"].iloc[1] == ""
 
 
+def test_plan_list_with_a_cap_keeps_the_first_rows_and_counts_all_fifteen(run):
+    plan = sr.plan_list(run, cap=6)
+    # 001 has 4 services, 002 the first two of its 4 in catalogue order; 4+4+3+1+2+1 = 15
+    assert plan["客户编号"].tolist() == ["001"] * 4 + ["002"] * 2
+    assert plan["服务资源"].tolist()[4:] == ["基金产品服务", "研究报告"]
+    assert plan["name"].tolist()[4:] == ["李四海", "李四海"]
+    assert plan.attrs["total_rows"] == 15
+    assert "total_rows" not in sr.plan_list(run).attrs  # no cap: the frame is the whole list
+
+
 # --------------------------------------------------------------------------- managers
 
 
@@ -307,6 +317,13 @@ def test_unassigned_clients_mandatory_level_first_with_the_reason(run):
     ]
 
 
+def test_unassigned_clients_with_a_cap_of_one_keeps_the_mandatory_client(run):
+    table = sr.unassigned_clients(run, cap=1)
+    assert table[["客户编号", "name", "配备要求"]].values.tolist() == [
+        ["002", "李四海", "必须配备 (mandatory)"]]
+    assert table.attrs["total_rows"] == 2
+
+
 # --------------------------------------------------------------------------- suitability
 
 
@@ -334,6 +351,14 @@ def test_alert_list_puts_high_severity_first_then_rule_order(run):
     assert table["通知渠道"].tolist() == ["电话", "电话", "电话", "短信", "短信"]
     assert table["风险类别"].tolist()[3] == "未评估"
     assert table["name"].tolist()[0] == "王五岳"
+
+
+def test_alert_list_with_a_cap_keeps_the_high_severity_alerts(run):
+    table = sr.alert_list(run, cap=2)
+    assert table[["客户编号", "产品编号", "严重程度"]].values.tolist() == [
+        ["003", "P2", "高"], ["003", "P3", "高"]]
+    assert table["name"].tolist() == ["王五岳", "王五岳"]
+    assert table.attrs["total_rows"] == 5
 
 
 def test_shelf_matrix_counts_products_by_category_and_risk(run):

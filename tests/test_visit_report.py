@@ -294,6 +294,19 @@ def test_shortfalls_list_visits_then_care_by_level_then_most_missing_with_names(
     assert table.attrs["title"] == "未能安排的拜访与关怀 (shortfalls)"
 
 
+def test_shortfalls_with_a_cap_keep_the_visits_first_and_count_the_care_row(run):
+    table = vr.shortfalls(run, cap=2)
+    assert table[["客户编号", "name", "类型", "未能安排"]].values.tolist() == [
+        ["008", "吴十全", "拜访 (visit)", 2], ["002", "李四海", "拜访 (visit)", 1]]
+    assert table.attrs["total_rows"] == 4  # 3 visits short and 1 care row
+
+
+def test_shortfalls_with_a_cap_cut_after_the_visits_show_the_care_row_last(run):
+    table = vr.shortfalls(run, cap=4)
+    assert table["类型"].tolist() == ["拜访 (visit)"] * 3 + ["关怀 (care)"]
+    assert table.attrs["total_rows"] == 4
+
+
 def test_a_shortfalls_file_with_a_kind_column_says_which_rows_are_care(tmp_path):
     folder = write_run(tmp_path / "run")
     write_text(folder / "visit_shortfalls.csv", "client_id,manager_id,level,missing,reason,kind\n"
@@ -324,6 +337,14 @@ def test_greetings_with_events_put_the_event_on_its_date(run):
     table = vr.greetings(run, events=True)
     assert table["类型"].tolist() == ["生日祝福", "客户活动", "节日问候", "节日问候"]
     assert table["事由"].iloc[1] == "年度客户交流会"
+
+
+def test_greetings_with_a_cap_keep_the_earliest_and_count_all_four(run):
+    table = vr.greetings(run, events=True, cap=2)
+    assert table["类型"].tolist() == ["生日祝福", "客户活动"]
+    assert table["事由"].iloc[0] == "生日 10-17"
+    assert table["name"].iloc[0] == "张三丰"
+    assert table.attrs["total_rows"] == 4
 
 
 def test_manager_summary_counts_each_managers_schedule_and_names_the_calendar(run):

@@ -25,14 +25,23 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tiering import rfm, scorecard
 from tiering.report_tables import (
+    LEVEL_COLUMNS,
     NONE,
     TOTAL,
     RunTables,
+    _distinct,
+    _first,
     _levels,
+    _listed,
+    _lookup,
+    _numbers,
+    _once,
+    _people,
     _policy,
     _read_csv,
     _tag,
@@ -58,6 +67,7 @@ SEGMENT = "客户分群 (segment)"
 LEVEL = "客户级别 (level)"
 SCORE = "得分 (score)"
 _INTS = ("recency_days", "frequency", "r", "f", "m")
+SCORECARD_COLUMNS = ("client_id", "grade")  # what the report reads of scorecard.csv
 
 
 @dataclass(frozen=True)
@@ -69,26 +79,27 @@ class ActivityRun(RunTables):
 
     rfm: pd.DataFrame | None = None
     missing: tuple[str, ...] = ()
-    scorecard: pd.DataFrame | None = None  # scorecard.csv: client_id, …, score, grade, level
+    scorecard: pd.DataFrame | None = None  # scorecard.csv: client_id, grade
     churn: pd.DataFrame | None = None  # churn.csv (None: a run written before it existed)
 
 
 def load_activity_run(run_dir: Path | str, data_dir: Path | str | None = None) -> ActivityRun:
     """Read a run folder as `report_tables.load_run` does, plus ``rfm.csv``."""
-    base = load_run(run_dir, data_dir)
+    base = load_run(run_dir, data_dir, columns=LEVEL_COLUMNS)
     frame = _read_csv(Path(run_dir) / FILE, optional=True)
     missing = () if frame is not None else (FILE,)
     if frame is None:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in rfm.COLUMNS})
     for col in _INTS:
-        frame[col] = pd.to_numeric(frame[col]).astype("Int64")
-    frame["monetary"] = pd.to_numeric(frame["monetary"]).astype("float64")
-    graded = _read_csv(Path(run_dir) / "scorecard.csv", optional=True)  # optional: a section
+        frame[col] = _numbers(frame[col]).astype("Int64")
+    frame["monetary"] = _numbers(frame["monetary"]).astype("float64")
+    graded = _read_csv(Path(run_dir) / "scorecard.csv", optional=True,  # optional: a section
+                       columns=SCORECARD_COLUMNS)
     warned = _read_csv(Path(run_dir) / "churn.csv", optional=True)
     if warned is not None:
         for col in ("r", "previous_r", "recency_days"):
-            warned[col] = pd.to_numeric(warned[col]).astype("Int64")
-    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+            warned[col] = _numbers(warned[col]).astype("Int64")
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.init}
     return ActivityRun(**fields, rfm=frame, missing=missing, scorecard=graded, churn=warned)
 
 
@@ -132,15 +143,18 @@ def _important(run: RunTables) -> list[str]:
 
 
 def _with_levels(run: ActivityRun) -> pd.DataFrame:
-    """`rfm` with each client's level (from classification.csv)."""
-    levels = run.classification[["client_id", "level"]].drop_duplicates("client_id")
-    return run.rfm.merge(levels, on="client_id", how="left")
+    """`rfm` with each client's level (from classification.csv); computed once per run."""
+    def compute() -> pd.DataFrame:
+        levels = run.classification[["client_id", "level"]].drop_duplicates("client_id")
+        return run.rfm.merge(levels, on="client_id", how="left")
+    return _once(run, "rfm_levels", compute)
 
 
 def _with_names(run: RunTables, frame: pd.DataFrame) -> pd.DataFrame:
-    if run.clients is None:
+    people = _people(run, frame)
+    if people is None:
         return frame
-    return frame.merge(run.clients[["client_id", "name"]], on="client_id", how="left")
+    return frame.merge(people[["client_id", "name"]], on="client_id", how="left")
 
 
 def _level_names(run: RunTables) -> dict[str, str]:
@@ -174,8 +188,8 @@ def headline(run: ActivityRun) -> dict[str, str]:
         "无交易客户 (no transactions)": f"{int((a['segment'] == none).sum()):,}",
         "距上次交易天数中位数 (median recency, days)": (
             f"{median.median():,.0f}" if len(median) else NONE),
-        "流失预警 (churn warnings)": f"{len(churn_list(run)):,}",
-        "潜力客户候选 (potential candidates)": f"{len(potential_candidates(run)):,}",
+        "流失预警 (churn warnings)": f"{len(_churned(run)):,}",
+        "潜力客户候选 (potential candidates)": f"{len(_candidates(run)):,}",
         "缺少的表 (missing files)": "、".join(run.missing) or NONE,
     }
 
@@ -185,7 +199,7 @@ def segments(run: ActivityRun, *, totals: bool = True) -> pd.DataFrame:
     with a total row and column. Segments and levels with no client still show (0)."""
     a = _with_levels(run)
     order = segment_order(run)
-    rows = order + sorted(set(a["segment"].dropna()) - set(order))
+    rows = order + sorted(_distinct(a, "segment") - set(order))
     levels = _levels(run)
     counts = a.groupby(["segment", "level"]).size()
     table = counts.unstack(fill_value=0) if len(counts) else pd.DataFrame()
@@ -209,34 +223,54 @@ def score_distribution(run: ActivityRun) -> pd.DataFrame:
     return _titled(table, "R、F、M 得分分布 (score distribution, clients)")
 
 
-def churn_list(run: ActivityRun) -> pd.DataFrame:
+def _churned(run: ActivityRun) -> pd.DataFrame:
+    """The run's churn warnings, unsorted (``churn.csv``; for an older run without it,
+    `rfm.churn` with no previous run); computed once per run."""
+    def compute() -> pd.DataFrame:
+        if run.churn is not None:
+            return run.churn
+        watch = _params(run).churn
+        return rfm.churn(run.rfm, run.classification[["client_id", "level"]],
+                         levels_watched=watch.levels, max_r=watch.max_r)
+    return _once(run, "churned", compute)
+
+
+def churn_list(run: ActivityRun, *, cap: int | None = None) -> pd.DataFrame:
     """The run's churn warnings (``churn.csv``; for an older run without it, `rfm.churn` with
     no previous run), by level high to low, then the longest since the last trade first,
-    then client_id."""
-    watch = _params(run).churn
-    flagged = run.churn if run.churn is not None else rfm.churn(
-        run.rfm, run.classification[["client_id", "level"]],
-        levels_watched=watch.levels, max_r=watch.max_r)
+    then client_id. With `cap`, the first `cap` only and their number in
+    ``attrs["total_rows"]``."""
+    flagged = _churned(run)
     rank = {lid: i for i, (lid, _) in enumerate(_levels(run))}
-    flagged = flagged.assign(_rank=flagged["level"].map(rank),
-                             _days=flagged["recency_days"].fillna(10**9))
-    flagged = flagged.sort_values(["_rank", "_days", "client_id"],
-                                  ascending=[True, False, True], kind="mergesort")
+    flagged = _first(flagged.assign(_days=flagged["recency_days"].fillna(10**9)),
+                     _lookup(flagged["level"], rank), ["_days", "client_id"], cap=cap,
+                     ascending=[False, True])
     flagged["reason"] = flagged["reason"].map(lambda v: REASONS.get(v, v))
     out = _list(run, flagged, ["r", "previous_r", "recency_days", "last_trade_date",
                                "rfm_code", "segment", "reason", "detail"])
     out[LABELS["last_trade_date"]] = out[LABELS["last_trade_date"]].fillna(NONE)
-    return _titled(out, "流失预警：核心与 VIP 客户 (churn warnings, core and VIP)")
+    return _listed(out, "流失预警：核心与 VIP 客户 (churn warnings, core and VIP)",
+                   len(_churned(run)), cap)
 
 
-def potential_candidates(run: ActivityRun) -> pd.DataFrame:
+def _candidates(run: ActivityRun) -> pd.DataFrame:
+    """The candidates for the potential level, unsorted; computed once per run."""
+    def compute() -> pd.DataFrame:
+        a = _with_levels(run)
+        active = (a["r"].fillna(0) >= CANDIDATE_MIN) & (a["f"].fillna(0) >= CANDIDATE_MIN)
+        picked = (a["level"] == CANDIDATE_FROM) & (a["segment"].isin(_important(run)) | active)
+        return a[picked.to_numpy(dtype=bool)]
+    return _once(run, "candidates", compute)
+
+
+def potential_candidates(run: ActivityRun, *, cap: int | None = None) -> pd.DataFrame:
     """Ordinary clients in an important segment (重要…) or with r ≥ 4 and f ≥ 4, by monetary
-    largest first, then client_id: candidates for the potential level."""
-    a = _with_levels(run)
-    active = (a["r"].fillna(0) >= CANDIDATE_MIN) & (a["f"].fillna(0) >= CANDIDATE_MIN)
-    picked = a[(a["level"] == CANDIDATE_FROM) & (a["segment"].isin(_important(run)) | active)]
-    picked = picked.sort_values(["monetary", "client_id"], ascending=[False, True],
-                                kind="mergesort")
-    out = _list(run, picked, ["segment", "rfm_code", "r", "f", "m", "recency_days",
-                              "frequency", "monetary"])
-    return _titled(out, "潜力客户候选：普通客户中的活跃客户 (candidates for potential)")
+    largest first, then client_id: candidates for the potential level. With `cap`, the first
+    `cap` only and their number in ``attrs["total_rows"]``."""
+    picked = _candidates(run)
+    rows = _first(picked, -picked["monetary"].to_numpy(dtype="float64", na_value=np.nan),
+                  ["client_id"], cap=cap)
+    out = _list(run, rows, ["segment", "rfm_code", "r", "f", "m", "recency_days",
+                            "frequency", "monetary"])
+    return _listed(out, "潜力客户候选：普通客户中的活跃客户 (candidates for potential)",
+                   len(picked), cap)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML
 from matplotlib import font_manager
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from pandas.io.formats.style import Styler
@@ -49,6 +50,7 @@ CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FIGURE_WIDTH = 8.0
 DPI = 110
 _BAR_HEIGHT = 4.5
+_MAX_BAR_LABELS = 30  # at most this many labels under the bars of a chart
 _CMAP = "Blues"
 _BAR_COLOR = "#3b6ea8"
 _TEXT_DARK = "#1f2328"
@@ -215,13 +217,16 @@ def table(
     title: str = "",
     cap: int = 500,
     full_file: str | Sequence[str] | None = None,
+    total: int | None = None,
 ) -> HTML:
     """An interactive table (sortable, searchable, paged) of at most ``cap`` rows.
 
     When rows are left out, a note under the table says how many and where the full list is
-    (``full_file``: a file name, or several). An empty table shows "无 (none)". The rows are
-    shown in the order given, the index only when it is named or not of integers; mask personal
-    data first with :func:`masked`.
+    (``full_file``: a file name, or several). ``df`` may be the head of a longer list: the
+    list's length is ``total``, else ``df.attrs["total_rows"]`` (which the report helpers set
+    when they cut a list at its cap), else ``len(df)``. An empty table shows "无 (none)". The
+    rows are shown in the order given, the index only when it is named or not of integers;
+    mask personal data first with :func:`masked`.
     """
     parts = []
     if title:
@@ -257,8 +262,11 @@ def table(
         parts.append(
             itables.to_html_datatable(shown, table_id=f"tiering_table_{next(_ids)}", **options)
         )
-    if len(df) > len(shown):
-        note = f"显示前 {len(shown):,} 行，共 {len(df):,} 行"
+    if total is None:
+        total = df.attrs.get("total_rows", len(df))
+    total = max(int(total), len(df))
+    if total > len(shown):
+        note = f"显示前 {len(shown):,} 行，共 {total:,} 行"
         if full_file:
             files = [full_file] if isinstance(full_file, str) else list(full_file)
             note += f"；完整列表见 {' / '.join(html.escape(str(f)) for f in files)}"
@@ -334,7 +342,8 @@ def heatmap(matrix: pd.DataFrame, *, title: str, fmt: str = "{:,.0f}") -> Figure
 
 
 def bar(series: pd.Series, *, title: str, xlabel: str = "", ylabel: str = "") -> Figure:
-    """A bar per entry of ``series`` (labels from its index), each labelled with its value."""
+    """A bar per entry of ``series`` (labels from its index), each labelled with its value
+    (up to 24 bars). Of more than 30 bars, only every n-th is named (at most 30 names)."""
     use_cjk_font()
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
     labels = [str(i) for i in series.index]
@@ -342,8 +351,14 @@ def bar(series: pd.Series, *, title: str, xlabel: str = "", ylabel: str = "") ->
     ax.set_title(title)
     if not np.isfinite(values).any():
         return _empty(fig, ax)
-    bars = ax.bar(range(len(values)), values, color=_BAR_COLOR, width=0.65)
-    ax.set_xticks(range(len(values)), labels=labels)
+    if len(values) <= _MAX_BAR_LABELS:
+        bars = ax.bar(range(len(values)), values, color=_BAR_COLOR, width=0.65)
+    else:  # the same bars as one shape: thousands of single bars take long to draw
+        _bars_at_once(ax, values)
+    # every bar labelled while the labels can be read; beyond that every n-th bar, since
+    # thousands of overlapping labels show nothing and take minutes to draw
+    step = math.ceil(len(labels) / _MAX_BAR_LABELS)
+    ax.set_xticks(range(0, len(values), step), labels=labels[::step])
     if len(labels) > 8 or any(len(label) > 6 for label in labels):
         ax.tick_params(axis="x", labelrotation=35)
         for label in ax.get_xticklabels():
@@ -358,6 +373,21 @@ def bar(series: pd.Series, *, title: str, xlabel: str = "", ylabel: str = "") ->
     ax.set_axisbelow(True)
     plt.close(fig)
     return fig
+
+
+def _bars_at_once(ax: plt.Axes, values: np.ndarray, width: float = 0.65) -> None:
+    """Bars from 0 to each finite value at 0, 1, 2 … as one collection (what ``ax.bar`` draws,
+    without an artist per bar)."""
+    x = np.flatnonzero(np.isfinite(values)).astype(float)
+    heights = values[np.isfinite(values)]
+    left, right = x - width / 2, x + width / 2
+    zero = np.zeros_like(heights)
+    verts = np.stack([np.column_stack(pair) for pair in
+                      ((left, zero), (left, heights), (right, heights), (right, zero))], axis=1)
+    shapes = PolyCollection(verts, facecolors=_BAR_COLOR, edgecolors="none")
+    shapes.sticky_edges.y.append(0)  # as ax.bar: the axis starts at 0
+    ax.add_collection(shapes)  # widens the data limits, as the bars of ax.bar do
+    ax.autoscale_view()
 
 
 def _figure(height: float) -> tuple[Figure, plt.Axes]:

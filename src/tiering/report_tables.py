@@ -10,14 +10,20 @@ Names are returned raw in a column called ``name``: masking is the display layer
 
 from __future__ import annotations
 
+import csv
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from tiering.features import rating_periods
 from tiering.loading import find_table, read_table
@@ -58,6 +64,14 @@ COLUMNS = {
 }
 _BOOLS = ("override", "assessment_expired", "lowest_category")
 _NUMBERS = ("avg_assets_last_year", "avg_assets_ytd", "mgmt_fee_last_year", "score")
+#: The columns of classification.csv the report helpers use (`load_run` reads only these).
+REPORT_COLUMNS = ("client_id", "level", "computed_level", "previous_level", "category",
+                  "change", "avg_assets_last_year", "avg_assets_ytd", "mgmt_fee_last_year",
+                  "mgmt_fee_source", "override", "assessment_date", "assessment_expired",
+                  "reasons")
+#: The columns every report needs: ids, and the levels and categories a run has.
+LEVEL_COLUMNS = ("client_id", "level", "computed_level", "previous_level", "category")
+_TEXT = pd.StringDtype(na_value=np.nan)  # pandas' ``str``
 _OVERRIDE = re.compile(r"override: level set to (?P<level>\S+) \((?P<reason>.*)\), approved by "
                        r"(?P<approved_by>.*), effective (?P<effective_from>\S+) to "
                        r"(?P<effective_to>\S+)$")
@@ -74,21 +88,25 @@ class RunTables:
     quarantine: pd.DataFrame | None = None
     overrides_applied: pd.DataFrame | None = None
     clients: pd.DataFrame | None = None  # client_id, name, phone, id_number, branch, manager_id
+    # what the helpers derive from the tables once per run (levels, categories): see `_once`
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
-def load_run(run_dir: Path | str, data_dir: Path | str | None = None) -> RunTables:
+def load_run(run_dir: Path | str, data_dir: Path | str | None = None, *,
+             columns: Sequence[str] | None = REPORT_COLUMNS) -> RunTables:
     """Read a run folder (and, when given, the clients table of the input folder).
 
     An empty `data_dir` ("" or None) means no names: the lists show client ids only.
+    Of classification.csv, only `columns` are read (those the file has; None: all of them).
     """
     if not str(run_dir):
         raise ValueError("run_dir is empty: give the run folder written by `tiering classify`")
     run_dir = Path(run_dir)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    classification = _read_csv(run_dir / "classification.csv")
+    classification = _read_csv(run_dir / "classification.csv", columns=columns)
     for col in _NUMBERS:
         if col in classification:
-            classification[col] = pd.to_numeric(classification[col])
+            classification[col] = _numbers(classification[col])
     for col in _BOOLS:
         if col in classification:
             classification[col] = classification[col].str.lower().eq("true")
@@ -98,8 +116,8 @@ def load_run(run_dir: Path | str, data_dir: Path | str | None = None) -> RunTabl
         if path is not None:
             raw = read_table(path, "clients").reset_index(drop=True)
             keep = ["client_id", *(c for c in PEOPLE if c in raw)]
-            clients = raw[keep].astype(object).where(raw[keep].notna(), None)
-            clients = clients.drop_duplicates("client_id")
+            # text as read: `_people` takes the few rows a list shows (an id's first row)
+            clients = raw[keep]
     return RunTables(
         classification=classification,
         excluded=_read_csv(run_dir / "excluded.csv"),
@@ -111,11 +129,45 @@ def load_run(run_dir: Path | str, data_dir: Path | str | None = None) -> RunTabl
     )
 
 
-def _read_csv(path: Path, optional: bool = False) -> pd.DataFrame | None:
+def _read_csv(path: Path, optional: bool = False, *,
+              columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+    """A CSV file the run wrote (UTF-8, BOM optional), every cell as text (pandas ``str``),
+    empty cells missing; only `columns` (those the file has) when given, in the file's order.
+
+    Read by pyarrow on all cores; a file with line breaks inside quoted values is read again
+    with the slower parser that allows them."""
     if optional and not path.exists():
         return None
-    return pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False,
-                       na_values=[""])
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    if not header:
+        return pd.DataFrame()
+    wanted = header if columns is None else [c for c in header if c in set(columns)]
+    convert = pa_csv.ConvertOptions(
+        column_types={c: pa.large_string() for c in header}, include_columns=wanted,
+        null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True)
+    try:
+        table = pa_csv.read_csv(path, convert_options=convert)
+    except pa.ArrowInvalid:  # e.g. a quoted value holding a line break
+        table = pa_csv.read_csv(path, convert_options=convert,
+                                parse_options=pa_csv.ParseOptions(newlines_in_values=True))
+    # large_string: what pandas' ``str`` holds, so no copy
+    return table.to_pandas(types_mapper={pa.large_string(): _TEXT}.get)
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    """`pd.to_numeric` of a text column, parsed by pyarrow: whole numbers (digits only, none
+    missing) as int64, anything else as float64 (missing NaN)."""
+    if column.dtype != _TEXT or not len(column):
+        return pd.to_numeric(column)
+    text = pa.chunked_array(pa.array(column))
+    try:
+        whole = text.null_count == 0 and pc.all(pc.match_substring_regex(
+            text, r"^[+-]?[0-9]+$")).as_py()
+        values = pc.cast(text, pa.int64() if whole else pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(column)
+    return pd.Series(values.to_numpy(), index=column.index, name=column.name)
 
 
 # --------------------------------------------------------------------------- the policy
@@ -125,25 +177,40 @@ def _policy(run: RunTables) -> dict[str, Any]:
     return run.manifest.get("parameters", {}).get("resolved", {}).get("policy", {})
 
 
+def _once(run: RunTables, key: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`, computed once per run (the helpers never change a run's tables)."""
+    if key not in run._memo:
+        run._memo[key] = compute()
+    return run._memo[key]
+
+
+def _distinct(frame: pd.DataFrame, *columns: str) -> set[str]:
+    """The values present in `columns` of `frame` (those it has)."""
+    return {v for c in columns if c in frame for v in frame[c].dropna().unique()}
+
+
 def _levels(run: RunTables) -> list[tuple[str, str]]:
     """(id, label) of every level, high to low; levels seen but not in the policy last."""
-    levels = [(lv["id"], lv.get("label", lv["id"])) for lv in _policy(run).get("levels", [])]
-    levels.reverse()
-    known = {lid for lid, _ in levels}
-    seen = pd.concat([run.classification[c] for c in ("level", "computed_level",
-                                                     "previous_level")]).dropna()
-    return levels + [(lid, lid) for lid in sorted(set(seen) - known)]
+    def compute() -> list[tuple[str, str]]:
+        levels = [(lv["id"], lv.get("label", lv["id"])) for lv in _policy(run).get("levels", [])]
+        levels.reverse()
+        known = {lid for lid, _ in levels}
+        seen = _distinct(run.classification, "level", "computed_level", "previous_level")
+        return levels + [(lid, lid) for lid in sorted(seen - known)]
+    return list(_once(run, "levels", compute))
 
 
 def _categories(run: RunTables) -> list[tuple[str, str]]:
     """(id, label) of every category in band order, then unassessed."""
-    risk = _policy(run).get("risk", {})
-    bands = risk.get(risk.get("scale", "three_band"), [])
-    cats = [(b["id"], b.get("label", b["id"])) for b in bands]
-    known = {cid for cid, _ in cats} | {"unassessed"}
-    extra = sorted(set(run.classification["category"].dropna()) - known)
-    return cats + [(c, c) for c in extra] + [("unassessed", risk.get("unassessed_label",
-                                                                     "未评估"))]
+    def compute() -> list[tuple[str, str]]:
+        risk = _policy(run).get("risk", {})
+        bands = risk.get(risk.get("scale", "three_band"), [])
+        cats = [(b["id"], b.get("label", b["id"])) for b in bands]
+        known = {cid for cid, _ in cats} | {"unassessed"}
+        extra = sorted(_distinct(run.classification, "category") - known)
+        return cats + [(c, c) for c in extra] + [("unassessed", risk.get("unassessed_label",
+                                                                         "未评估"))]
+    return list(_once(run, "categories", compute))
 
 
 def _tag(label: str, ident: str) -> str:
@@ -158,17 +225,63 @@ def _level_labels(run: RunTables) -> dict[str, str]:
     return dict(_levels(run))
 
 
-def _by_level(frame: pd.DataFrame, run: RunTables, *more: str) -> pd.DataFrame:
-    """Rows ordered by level high to low, then by `more` columns (stable)."""
+def _by_level(frame: pd.DataFrame, run: RunTables, *more: str,
+              cap: int | None = None) -> pd.DataFrame:
+    """Rows ordered by level high to low, then by `more` columns (stable); with `cap`, only
+    the first `cap` of them."""
     rank = {lid: i for i, (lid, _) in enumerate(_levels(run))}
-    key = frame["level"].map(rank)
-    return (frame.assign(_rank=key).sort_values(["_rank", *more], kind="mergesort")
-            .drop(columns="_rank").reset_index(drop=True))
+    return _first(frame, _lookup(frame["level"], rank), list(more), cap=cap)
+
+
+def _lookup(column: pd.Series, mapping: dict[Any, float]) -> np.ndarray:
+    """`column.map(mapping)` as floats (NaN where missing or not in `mapping`), one look-up per
+    distinct value."""
+    codes, uniques = pd.factorize(column)
+    table = np.array([mapping.get(v, np.nan) for v in uniques] + [np.nan], dtype="float64")
+    return table[codes]  # code -1 (missing) takes the trailing NaN
+
+
+def _text_rank(column: pd.Series) -> np.ndarray:
+    """The place of each value of a text column in sorted order (as floats, NaN missing): a
+    rank for `_first` that sorts as the text does."""
+    codes, _ = pd.factorize(column, sort=True)
+    return np.where(codes >= 0, codes, np.nan).astype("float64")
+
+
+def _first(frame: pd.DataFrame, rank: np.ndarray, more: list[str], *, cap: int | None = None,
+           ascending: list[bool] | None = None) -> pd.DataFrame:
+    """`frame` sorted by `rank` (ascending, NaN last), then by the columns `more` (`ascending`
+    each, NaN last), stable; with `cap`, only the first `cap` rows. The index is reset.
+
+    With `cap`, the rows whose rank comes after the cap-th smallest are set aside before the
+    sort: they could not be among the first `cap`, and the rows kept keep their order."""
+    keys = frame[more].reset_index(drop=True).assign(_rank=rank)
+    if cap is not None and len(keys) > cap:
+        filled = np.where(np.isnan(rank), np.inf, rank)
+        limit = np.partition(filled, cap - 1)[cap - 1] if cap > 0 else -np.inf
+        if limit != np.inf:
+            keys = keys[filled <= limit]
+    order = keys.sort_values(["_rank", *more], ascending=[True, *(ascending or [True] * len(more))],
+                             kind="mergesort", na_position="last").index
+    if cap is not None:
+        order = order[:cap]
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _people(run: RunTables, frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The clients table's rows of the clients in `frame` (the first row of an id), missing
+    values as None; None without the clients table. A list joins its shown rows only."""
+    if run.clients is None:
+        return None
+    people = run.clients[run.clients["client_id"].isin(frame["client_id"].dropna().unique())
+                         .to_numpy()]
+    people = people.drop_duplicates("client_id")
+    return people.astype(object).where(people.notna(), None).reset_index(drop=True)
 
 
 def _with_people(run: RunTables, frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with name, branch and manager_id from the clients table (empty without it)."""
-    people = run.clients
+    people = _people(run, frame)
     if people is None:
         people = pd.DataFrame(columns=["client_id", *PEOPLE])
     out = frame.merge(people, on="client_id", how="left")
@@ -178,9 +291,38 @@ def _with_people(run: RunTables, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _crosstab(rows: pd.Series | np.ndarray, columns: pd.Series | np.ndarray) -> pd.DataFrame:
+    """`pd.crosstab(rows, columns)` (pairs with a missing value left out), counted on the
+    codes of the distinct values: rows and columns in order of appearance."""
+    row_codes, row_values = pd.factorize(rows)
+    col_codes, col_values = pd.factorize(columns)
+    both = (row_codes >= 0) & (col_codes >= 0)
+    width = len(col_values)
+    counts = np.bincount(row_codes[both] * width + col_codes[both],
+                         minlength=len(row_values) * width)
+    return pd.DataFrame(counts.reshape(len(row_values), width).astype("int64"),
+                        index=pd.Index(row_values), columns=pd.Index(col_values))
+
+
+def _relabel(column: pd.Series, mapping: dict[Any, Any], missing: Any = np.nan) -> np.ndarray:
+    """`column.map(mapping)` as an object array, `missing` where the value is missing or not in
+    `mapping`; one look-up per distinct value."""
+    codes, uniques = pd.factorize(column)
+    table = np.array([mapping.get(v, missing) for v in uniques] + [missing], dtype=object)
+    return table[codes]
+
+
 def _titled(frame: pd.DataFrame, title: str) -> pd.DataFrame:
     frame.attrs["title"] = title
     return frame
+
+
+def _listed(frame: pd.DataFrame, title: str, total: int, cap: int | None) -> pd.DataFrame:
+    """A list titled `title`; when it was cut at `cap` rows, ``attrs["total_rows"]`` says how
+    many rows the whole list has (`display.table` tells the reader how many are left out)."""
+    if cap is not None:
+        frame.attrs["total_rows"] = int(total)
+    return _titled(frame, title)
 
 
 def _as_of(run: RunTables) -> date:
@@ -282,7 +424,7 @@ def class_matrix(run: RunTables, value: str = "count", *, period: str = "last_ye
     rows, cols = _level_tags(run), {cid: _tag(lb, cid) for cid, lb in _categories(run)}
     words, scale = _period_words(run, period), _scale(unit)
     if value == "count":
-        table = pd.crosstab(c["level"], c["category"])
+        table = _crosstab(c["level"], c["category"])
         title = "级别 × 类别：客户数"
     elif value == "assets":
         table = c.pivot_table(index="level", columns="category", aggfunc="sum", observed=True,
@@ -336,33 +478,37 @@ def migration_matrix(run: RunTables, *, totals: bool = True) -> pd.DataFrame:
     """Previous level (rows, 新客户 for none) × level of this run (columns): clients."""
     c = run.classification
     tags = _level_tags(run)
-    before = c["previous_level"].map(tags).fillna(NEW)
-    after = c["level"].map(tags)
-    table = pd.crosstab(before, after).reindex(index=[*tags.values(), NEW],
-                                               columns=list(tags.values()), fill_value=0)
+    before = _relabel(c["previous_level"], tags, NEW)
+    after = _relabel(c["level"], tags)
+    table = _crosstab(before, after).reindex(index=[*tags.values(), NEW],
+                                             columns=list(tags.values()), fill_value=0)
     table = table.astype("int64")
     table.index.name, table.columns.name = "上期级别 (previous)", "本期级别 (level)"
     return _titled(_with_totals(table) if totals else table, "级别迁移：上期 → 本期（客户数）")
 
 
-def changes(run: RunTables, kind: str) -> pd.DataFrame:
-    """Clients whose change is `kind` (upgrade, held, downgrade, new, unchanged)."""
+def changes(run: RunTables, kind: str, *, cap: int | None = None) -> pd.DataFrame:
+    """Clients whose change is `kind` (upgrade, held, downgrade, new, unchanged); with `cap`,
+    the first `cap` only and their number in ``attrs["total_rows"]``."""
     if kind not in CHANGES:
         raise ValueError(f"kind must be one of {', '.join(CHANGES)}, not {kind!r}")
     c = run.classification
-    rows = _by_level(c[c["change"] == kind], run, "client_id")
-    out = _with_people(run, rows)
+    rows = c.loc[(c["change"] == kind).to_numpy(),
+                 ["client_id", "previous_level", "computed_level", "level", "reasons"]]
+    total = len(rows)
+    out = _with_people(run, _by_level(rows, run, "client_id", cap=cap))
     labels = _level_labels(run)
     for col in ("previous_level", "computed_level", "level"):
         out[col] = out[col].map(labels)
     out["previous_level"] = out["previous_level"].fillna(NONE)
     out = out[["client_id", "name", "branch", "manager_id", "previous_level",
                "computed_level", "level", "reasons"]]
-    return _titled(out.rename(columns=COLUMNS), f"{CHANGE_TITLES[kind]} ({kind})")
+    return _listed(out.rename(columns=COLUMNS), f"{CHANGE_TITLES[kind]} ({kind})", total, cap)
 
 
-def overrides(run: RunTables) -> pd.DataFrame:
-    """Special adjustments (特别调整) in effect: level, the rules' level, reason, approver."""
+def overrides(run: RunTables, *, cap: int | None = None) -> pd.DataFrame:
+    """Special adjustments (特别调整) in effect: level, the rules' level, reason, approver; with
+    `cap`, the first `cap` only and their number in ``attrs["total_rows"]``."""
     c = run.classification
     applied = run.overrides_applied
     if applied is None:
@@ -370,15 +516,17 @@ def overrides(run: RunTables) -> pd.DataFrame:
         applied = pd.DataFrame(parsed, columns=["level", "reason", "approved_by",
                                                 "effective_from", "effective_to"])
         applied.insert(0, "client_id", c.loc[c["override"], "client_id"].to_numpy())
-    rows = applied.merge(c[["client_id", "computed_level"]], on="client_id", how="left")
-    rows = _with_people(run, _by_level(rows, run, "client_id"))
+    rows = _by_level(applied, run, "client_id", cap=cap)
+    computed = c.loc[c["client_id"].isin(rows["client_id"].dropna().unique()).to_numpy(),
+                     ["client_id", "computed_level"]]
+    rows = _with_people(run, rows.merge(computed, on="client_id", how="left"))
     labels = _level_labels(run)
     for col in ("level", "computed_level"):
         rows[col] = rows[col].map(lambda v: labels.get(v, v))
     rows["effective_to"] = rows["effective_to"].fillna(OPEN_ENDED)
     out = rows[["client_id", "name", "level", "computed_level", "reason", "approved_by",
                 "effective_from", "effective_to"]]
-    return _titled(out.rename(columns=COLUMNS), "特别调整 (overrides)")
+    return _listed(out.rename(columns=COLUMNS), "特别调整 (overrides)", len(applied), cap)
 
 
 def _parse_override(reasons: str) -> list[object]:
@@ -391,33 +539,38 @@ def _parse_override(reasons: str) -> list[object]:
     return [None] * 5
 
 
-def assessments_due(run: RunTables) -> pd.DataFrame:
-    """Clients to (re-)assess: expired questionnaire (已过期) or none valid (未评估)."""
+def assessments_due(run: RunTables, *, cap: int | None = None) -> pd.DataFrame:
+    """Clients to (re-)assess: expired questionnaire (已过期) or none valid (未评估); with
+    `cap`, the first `cap` only and their number in ``attrs["total_rows"]``."""
     c = run.classification
     unassessed = c["category"] == "unassessed"
-    rows = c[unassessed | _expired(c)].assign(
-        status=lambda f: f["category"].eq("unassessed").map({True: "未评估", False: "已过期"}))
-    rows = _with_people(run, _by_level(rows, run, "status", "client_id"))
+    rows = c.loc[(unassessed | _expired(c)).to_numpy(),
+                 ["client_id", "level", "category", "assessment_date"]]
+    rows = rows.assign(status=np.where(rows["category"].eq("unassessed").to_numpy(),
+                                       "未评估", "已过期"))
+    total = len(rows)
+    rows = _with_people(run, _by_level(rows, run, "status", "client_id", cap=cap))
     rows["level"] = rows["level"].map(_level_labels(run))
     rows["category"] = rows["category"].map(dict(_categories(run)))
     rows["assessment_date"] = rows["assessment_date"].fillna(NONE)
     out = rows[["client_id", "name", "branch", "manager_id", "level", "category",
                 "assessment_date", "status"]]
-    return _titled(out.rename(columns=COLUMNS), "测评过期与未评估客户 (assessments due)")
+    return _listed(out.rename(columns=COLUMNS), "测评过期与未评估客户 (assessments due)",
+                   total, cap)
 
 
-def findings(run: RunTables) -> pd.DataFrame:
-    """Consistency findings (第十二条) with the client's name and a Chinese description."""
+def findings(run: RunTables, *, cap: int | None = None) -> pd.DataFrame:
+    """Consistency findings (第十二条) with the client's name and a Chinese description; with
+    `cap`, the first `cap` only and their number in ``attrs["total_rows"]``."""
     kinds = {k: i for i, k in enumerate(FINDINGS)}
-    ordered = run.findings.assign(_kind=run.findings["finding"].map(kinds),
-                                  row=pd.to_numeric(run.findings["row"]).astype("Int64"))
-    ordered = ordered.sort_values(["_kind", "finding", "client_id", "table", "row"],
-                                  kind="mergesort", na_position="last")
-    rows = _with_people(run, ordered.drop(columns="_kind"))
+    found = run.findings.assign(row=pd.to_numeric(run.findings["row"]).astype("Int64"))
+    ordered = _first(found, _lookup(found["finding"], kinds),
+                     ["finding", "client_id", "table", "row"], cap=cap)
+    rows = _with_people(run, ordered)
     rows["description"] = rows["finding"].map(FINDINGS).fillna(NONE)
     out = rows[["client_id", "name", "table", "row", "finding", "description", "detail"]]
-    return _titled(out.reset_index(drop=True).rename(columns=COLUMNS),
-                   "一致性问题 (findings)")
+    return _listed(out.reset_index(drop=True).rename(columns=COLUMNS),
+                   "一致性问题 (findings)", len(found), cap)
 
 
 def findings_summary(run: RunTables) -> pd.DataFrame:

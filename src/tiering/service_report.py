@@ -20,17 +20,26 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tiering.report_tables import (
+    LEVEL_COLUMNS,
     NONE,
     TOTAL,
     RunTables,
     _by_level,
     _categories,
+    _crosstab,
+    _distinct,
+    _first,
     _level_labels,
     _level_tags,
     _levels,
+    _listed,
+    _lookup,
+    _numbers,
+    _once,
     _policy,
     _read_csv,
     _tag,
@@ -100,7 +109,7 @@ class ServiceRun(RunTables):
 
 def load_service_run(run_dir: Path | str, data_dir: Path | str | None = None) -> ServiceRun:
     """Read a run folder as `report_tables.load_run` does, plus the service-plan files."""
-    base = load_run(run_dir, data_dir)
+    base = load_run(run_dir, data_dir, columns=LEVEL_COLUMNS)
     tables: dict[str, pd.DataFrame] = {}
     missing = []
     for key, (name, cols) in FILES.items():
@@ -111,14 +120,14 @@ def load_service_run(run_dir: Path | str, data_dir: Path | str | None = None) ->
         tables[key] = frame
     load = tables["manager_load"]
     for col in ("capacity", "load", "free"):
-        load[col] = pd.to_numeric(load[col]).astype("float64")
+        load[col] = _numbers(load[col]).astype("float64")
     counts = [c for c in load.columns if c not in LOAD_COLUMNS or c == "clients"]
     for col in counts:
-        load[col] = pd.to_numeric(load[col]).fillna(0).astype("int64")
+        load[col] = _numbers(load[col]).fillna(0).astype("int64")
     for frame, col in ((load, "active"), (load, "overloaded"),
                        (tables["suitability_alerts"], "informed")):
         frame[col] = frame[col].astype(str).str.lower().eq("true")
-    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.init}
     return ServiceRun(**fields, **tables, missing=tuple(missing))
 
 
@@ -132,13 +141,37 @@ def _services(run: ServiceRun) -> ServiceParams | None:
 
 def _catalogue(run: ServiceRun) -> list[tuple[str, str]]:
     """(id, label) of every service, catalogue order; services seen but not in it last."""
-    params = _services(run)
-    known = [] if params is None else [(s.id, s.label) for s in params.catalogue]
-    seen = run.service_plan.drop_duplicates("service_id")
-    ids = {sid for sid, _ in known}
-    extra = [(sid, label) for sid, label in zip(seen["service_id"], seen["service_label"],
-                                                strict=True) if sid not in ids]
-    return known + sorted(extra)
+    def compute() -> list[tuple[str, str]]:
+        params = _services(run)
+        known = [] if params is None else [(s.id, s.label) for s in params.catalogue]
+        plan = run.service_plan
+        seen = plan.iloc[plan["service_id"].drop_duplicates().index]
+        ids = {sid for sid, _ in known}
+        extra = [(sid, label) for sid, label in zip(seen["service_id"], seen["service_label"],
+                                                    strict=True) if sid not in ids]
+        return known + sorted(extra)
+    return list(_once(run, "catalogue", compute))
+
+
+def _assigned_levels(run: ServiceRun) -> pd.DataFrame:
+    """Level and category (from classification.csv) of each row of manager_assignments.csv
+    (same index), missing for a client the classification lacks. Computed once per run."""
+    def compute() -> pd.DataFrame:
+        c = run.classification
+        if not c["client_id"].is_unique:  # an id twice: its first row
+            c = c.drop_duplicates("client_id")
+        ids = run.manager_assignments["client_id"]
+        where = pd.Index(c["client_id"]).get_indexer(ids)
+        found = where >= 0
+        out = pd.DataFrame(index=ids.index)
+        for col in ("level", "category"):
+            if not len(c):
+                out[col] = pd.Series(np.nan, index=ids.index, dtype=c[col].dtype)
+                continue
+            values = c[col].iloc[np.where(found, where, 0)].where(found)
+            out[col] = values.set_axis(ids.index)
+        return out
+    return _once(run, "assigned_levels", compute)
 
 
 def _category_labels(run: ServiceRun) -> dict[str, str]:
@@ -156,8 +189,7 @@ def headline(run: ServiceRun) -> dict[str, str]:
     """The figures of the first screen, as text."""
     plan, assigned = run.service_plan, run.manager_assignments
     unassigned = assigned["status"] == "unassigned"
-    mandatory = run.classification.set_index("client_id")["level"].reindex(
-        assigned["client_id"]).isin(_mandatory_levels(run)).to_numpy()
+    mandatory = _assigned_levels(run)["level"].isin(_mandatory_levels(run)).to_numpy()
     alerts = run.suitability_alerts
     return {
         "服务客户 (clients)": f"{plan['client_id'].nunique():,}",
@@ -225,7 +257,8 @@ def clients_per_service(run: ServiceRun, *, totals: bool = True) -> pd.DataFrame
     plan = run.service_plan
     catalogue = _catalogue(run)
     tags = _level_tags(run)
-    table = pd.crosstab(plan["service_id"], plan["level"]).reindex(
+    counts = _once(run, "services_by_level", lambda: _crosstab(plan["service_id"], plan["level"]))
+    table = counts.reindex(
         index=[sid for sid, _ in catalogue], columns=list(tags), fill_value=0)
     table = table.astype("int64").rename(index=dict(catalogue), columns=tags)
     table.index.name, table.columns.name = "服务资源 (service)", "客户级别 (level)"
@@ -235,11 +268,13 @@ def clients_per_service(run: ServiceRun, *, totals: bool = True) -> pd.DataFrame
     return _titled(table, "各项服务的客户数 (clients per service)")
 
 
-def plan_list(run: ServiceRun) -> pd.DataFrame:
-    """Each client's services (the plan), by level high to low, client_id, catalogue order."""
+def plan_list(run: ServiceRun, *, cap: int | None = None) -> pd.DataFrame:
+    """Each client's services (the plan), by level high to low, client_id, catalogue order;
+    with `cap`, the first `cap` rows only and their number in ``attrs["total_rows"]``."""
     plan = run.service_plan
     order = {sid: i for i, (sid, _) in enumerate(_catalogue(run))}
-    rows = _by_level(plan.assign(_o=plan["service_id"].map(order)), run, "client_id", "_o")
+    rows = _by_level(plan.assign(_o=_lookup(plan["service_id"], order)), run, "client_id", "_o",
+                     cap=cap)
     rows = _with_people(run, rows)
     out = pd.DataFrame({
         LABELS["client_id"]: rows["client_id"],
@@ -250,7 +285,7 @@ def plan_list(run: ServiceRun) -> pd.DataFrame:
         "资源类别": rows["resource_type"].map(RESOURCE_TYPES).fillna(rows["resource_type"]),
         "服务内容": rows["detail"].fillna(""),
     })
-    return _titled(out, "客户服务分配明细 (service plan)")
+    return _listed(out, "客户服务分配明细 (service plan)", len(plan), cap)
 
 
 # --------------------------------------------------------------------------- managers
@@ -258,10 +293,10 @@ def plan_list(run: ServiceRun) -> pd.DataFrame:
 
 def assignment_summary(run: ServiceRun, *, totals: bool = True) -> pd.DataFrame:
     """Level (rows, high to low) × assignment status (columns): clients."""
-    a = run.manager_assignments.merge(run.classification[["client_id", "level"]],
-                                      on="client_id", how="left")
-    tags = {lid: tag for lid, tag in _level_tags(run).items() if lid in set(a["level"])}
-    table = pd.crosstab(a["level"], a["status"]).reindex(
+    a = run.manager_assignments.assign(level=_assigned_levels(run)["level"])
+    present = set(a["level"].dropna().unique())
+    tags = {lid: tag for lid, tag in _level_tags(run).items() if lid in present}
+    table = _crosstab(a["level"], a["status"]).reindex(
         index=list(tags), columns=list(STATUSES), fill_value=0).astype("int64")
     table = table.rename(index=tags, columns={k: _tag(v, k) for k, v in STATUSES.items()})
     table.index.name, table.columns.name = "客户级别 (level)", "分配状态 (status)"
@@ -313,22 +348,25 @@ def overloaded_managers(run: ServiceRun) -> pd.DataFrame:
     return _titled(out, "超负荷的客户经理 (overloaded managers)")
 
 
-def unassigned_clients(run: ServiceRun) -> pd.DataFrame:
+def unassigned_clients(run: ServiceRun, *, cap: int | None = None) -> pd.DataFrame:
     """Clients without the dedicated manager they must (a compliance gap) or may have, by
-    level high to low, then client_id."""
+    level high to low, then client_id; with `cap`, the first `cap` only and their number in
+    ``attrs["total_rows"]``."""
     a = run.manager_assignments
-    rows = a[a["status"] == "unassigned"].merge(
-        run.classification[["client_id", "level", "category"]], on="client_id", how="left")
+    unassigned = (a["status"] == "unassigned").to_numpy()
+    rows = a[unassigned].join(_assigned_levels(run)[unassigned])
+    total = len(rows)
+    rows = _by_level(rows, run, "client_id", cap=cap)
     mandatory = rows["level"].isin(_mandatory_levels(run))
-    rows = _by_level(rows.assign(mandatory=mandatory.map({True: MANDATORY, False: OPTIONAL})),
-                     run, "client_id")
+    rows = rows.assign(mandatory=mandatory.map({True: MANDATORY, False: OPTIONAL}))
     rows = _with_people(run, rows)
     rows["level"] = rows["level"].map(_level_labels(run))
     rows["category"] = rows["category"].map(dict(_categories(run)))
     rows["role"] = rows["role"].map(ROLES).fillna(rows["role"])
     out = rows[["client_id", "name", "branch", "level", "category", "role", "mandatory",
                 "reason"]]
-    return _titled(out.rename(columns=LABELS), "未分配专属经理的客户 (unassigned clients)")
+    return _listed(out.rename(columns=LABELS), "未分配专属经理的客户 (unassigned clients)",
+                   total, cap)
 
 
 # --------------------------------------------------------------------------- suitability
@@ -337,8 +375,8 @@ def unassigned_clients(run: ServiceRun) -> pd.DataFrame:
 def alerts_by_rule(run: ServiceRun, *, totals: bool = True) -> pd.DataFrame:
     """Alert rule (rows) × severity (columns, high to low): alerts."""
     alerts = run.suitability_alerts
-    rules = list(RULES) + sorted(set(alerts["rule"]) - set(RULES))
-    table = pd.crosstab(alerts["rule"], alerts["severity"]).reindex(
+    rules = list(RULES) + sorted(_distinct(alerts, "rule") - set(RULES))
+    table = _crosstab(alerts["rule"], alerts["severity"]).reindex(
         index=rules, columns=list(SEVERITIES), fill_value=0).astype("int64")
     table = table.rename(index={r: _tag(RULES.get(r, r), r) for r in rules},
                          columns={k: _tag(v, k) for k, v in SEVERITIES.items()})
@@ -347,15 +385,16 @@ def alerts_by_rule(run: ServiceRun, *, totals: bool = True) -> pd.DataFrame:
                    "适当性预警：规则 × 严重程度 (alerts by rule and severity)")
 
 
-def alert_list(run: ServiceRun) -> pd.DataFrame:
-    """Every alert, high severity first, then by rule, client, date and product."""
+def alert_list(run: ServiceRun, *, cap: int | None = None) -> pd.DataFrame:
+    """Every alert, high severity first, then by rule, client, date and product; with `cap`,
+    the first `cap` only and their number in ``attrs["total_rows"]``."""
     alerts = run.suitability_alerts
     rank = {k: i for i, k in enumerate(SEVERITIES)}
     rule_rank = {k: i for i, k in enumerate(RULES)}
-    rows = alerts.assign(_s=alerts["severity"].map(rank), _r=alerts["rule"].map(rule_rank))
-    rows = rows.sort_values(["_s", "_r", "rule", "client_id", "date", "product_id"],
-                            kind="mergesort", na_position="last")
-    rows = _with_people(run, rows.drop(columns=["_s", "_r"]).reset_index(drop=True))
+    rows = _first(alerts.assign(_r=_lookup(alerts["rule"], rule_rank)),
+                  _lookup(alerts["severity"], rank),
+                  ["_r", "rule", "client_id", "date", "product_id"], cap=cap)
+    rows = _with_people(run, rows.drop(columns=["_r"]))
     cats = _category_labels(run)
     out = pd.DataFrame({
         LABELS["client_id"]: rows["client_id"],
@@ -370,7 +409,7 @@ def alert_list(run: ServiceRun) -> pd.DataFrame:
         LABELS["informed"]: rows["informed"].map({True: "是", False: "否"}),
         LABELS["channel"]: rows["channel"].map(CHANNELS).fillna(rows["channel"]),
     })
-    return _titled(out, "适当性预警清单 (alerts)")
+    return _listed(out, "适当性预警清单 (alerts)", len(alerts), cap)
 
 
 def shelf_matrix(run: ServiceRun, *, totals: bool = True) -> pd.DataFrame:
@@ -378,7 +417,7 @@ def shelf_matrix(run: ServiceRun, *, totals: bool = True) -> pd.DataFrame:
     (columns): the products that may be offered."""
     shelf = run.product_shelf
     cats = _category_labels(run)
-    order = list(cats) + sorted(set(shelf["category"]) - set(cats))
+    order = list(cats) + sorted(_distinct(shelf, "category") - set(cats))
     table = pd.crosstab(shelf["category"], shelf["risk_level"]).reindex(
         index=order, columns=list(RISK_LEVELS), fill_value=0).astype("int64")
     table = table.rename(index={c: _tag(cats.get(c, c), c) for c in order})

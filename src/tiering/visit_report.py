@@ -31,14 +31,23 @@ import numpy as np
 import pandas as pd
 
 from tiering.report_tables import (
+    LEVEL_COLUMNS,
     NONE,
     TOTAL,
     RunTables,
     _as_of,
+    _distinct,
+    _first,
     _levels,
+    _listed,
+    _lookup,
+    _numbers,
+    _once,
+    _people,
     _policy,
     _read_csv,
     _tag,
+    _text_rank,
     _titled,
     load_run,
 )
@@ -92,7 +101,7 @@ class VisitRun(RunTables):
 
 def load_visit_run(run_dir: Path | str, data_dir: Path | str | None = None) -> VisitRun:
     """Read a run folder as `report_tables.load_run` does, plus the visit files."""
-    base = load_run(run_dir, data_dir)
+    base = load_run(run_dir, data_dir, columns=LEVEL_COLUMNS)
     run_dir = Path(run_dir)
     tables: dict[str, pd.DataFrame] = {}
     missing = []
@@ -102,7 +111,7 @@ def load_visit_run(run_dir: Path | str, data_dir: Path | str | None = None) -> V
             missing.append(name)
             frame = _empty(cols)
         for col in _COUNTS.get(key, ()):
-            frame[col] = pd.to_numeric(frame[col]).fillna(0).astype("int64")
+            frame[col] = _numbers(frame[col]).fillna(0).astype("int64")
         tables[key] = frame
     load = _read_csv(run_dir / "manager_load.csv", optional=True)
     if load is None or "name" not in load:
@@ -111,7 +120,7 @@ def load_visit_run(run_dir: Path | str, data_dir: Path | str | None = None) -> V
     calendars = tuple(sorted(p.name for p in folder.glob("*.ics"))) if folder.is_dir() else ()
     if not folder.is_dir() and not tables["visit_schedule"].empty:
         missing.append(f"{CALENDARS}/")
-    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.init}
     return VisitRun(**fields, **tables, manager_load=load[["manager_id", "name"]],
                     calendars=calendars, missing=tuple(missing))
 
@@ -148,9 +157,9 @@ def _visit_short(run: VisitRun) -> pd.DataFrame:
 
 def _level_order(run: VisitRun, *frames: pd.DataFrame) -> list[str]:
     """The levels of `frames`, high to low as the policy has them, levels it lacks last."""
-    seen = set()
+    seen: set[str] = set()
     for frame in frames:
-        seen |= set(frame["level"].dropna())
+        seen |= _distinct(frame, "level")
     known = [lid for lid, _ in _levels(run)]
     return [lid for lid in known if lid in seen] + sorted(seen - set(known))
 
@@ -159,23 +168,18 @@ def _level_names(run: VisitRun) -> dict[str, str]:
     return dict(_levels(run))
 
 
-def _by_level(frame: pd.DataFrame, run: VisitRun, *more: str,
-              ascending: bool | list[bool] = True) -> pd.DataFrame:
-    """Rows by level high to low (levels the policy lacks last), then by `more`."""
+def _level_rank(run: VisitRun, frame: pd.DataFrame) -> np.ndarray:
+    """The place of each row's level: high to low (levels the policy lacks last), NaN none."""
     order = {lid: i for i, lid in enumerate(_level_order(run, frame))}
-    keys = ["_rank", *more]
-    ascending = [True, *([ascending] * len(more) if isinstance(ascending, bool) else ascending)]
-    return (frame.assign(_rank=frame["level"].map(order))
-            .sort_values(keys, ascending=ascending, kind="mergesort")
-            .drop(columns="_rank").reset_index(drop=True))
+    return _lookup(frame["level"], order)
 
 
 def _with_names(run: VisitRun, frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with the clients' names in ``name`` (only when the input folder was given)."""
-    if run.clients is None:
+    people = _people(run, frame)
+    if people is None:
         return frame
-    names = run.clients[["client_id", "name"]]
-    return frame.merge(names, on="client_id", how="left")
+    return frame.merge(people[["client_id", "name"]], on="client_id", how="left")
 
 
 def _visits(run: VisitRun) -> pd.DataFrame:
@@ -237,9 +241,9 @@ def week_load(run: VisitRun, *, top: int | None = 20, totals: bool = True) -> pd
     visits = _visits(run)
     week = _monday(visits["date"])
     weeks = sorted({(first + timedelta(weeks=i)).isoformat()
-                    for i in range((end - first).days // 7 + 1)} | set(week))
+                    for i in range((end - first).days // 7 + 1)} | set(week.unique()))
     counts = visits.groupby([visits["manager_id"], week]).size()
-    managers = sorted(set(s["manager_id"].dropna()))
+    managers = sorted(_distinct(s, "manager_id"))
     per_manager = counts.groupby(level=0).sum().reindex(managers, fill_value=0)
     ranked = sorted(managers, key=lambda m: (-int(per_manager[m]), m))
     shown = sorted(ranked[:top] if top is not None else ranked)
@@ -270,24 +274,8 @@ def quota_by_level(run: VisitRun, *, totals: bool = True) -> pd.DataFrame:
     one client more does not make up for another): Σ min(done + scheduled, per_year) ÷
     Σ per_year, in %, empty where the quota is 0. Scheduled visits of clients the obligations
     file lacks are counted under their level."""
-    ob, short = run.visit_obligations, _visit_short(run)
-    visits = _visits(run)
-    per_client = visits.groupby("client_id").size()
-    booked = ob["client_id"].map(per_client).fillna(0).astype("int64")
-    met = (ob["done"] + booked).clip(upper=ob["per_year"])
-    ob = ob.assign(_met=met)
-    levels = _level_order(run, ob, visits, short)
-    grouped = ob.groupby("level")
-    table = pd.DataFrame({
-        LABELS["clients"]: grouped.size(),
-        LABELS["per_year"]: grouped["per_year"].sum(),
-        LABELS["done"]: grouped["done"].sum(),
-        LABELS["remaining"]: grouped["remaining"].sum(),
-        LABELS["due"]: grouped["due_this_quarter"].sum(),
-        LABELS["scheduled"]: visits.groupby("level").size(),
-        LABELS["missing"]: short.groupby("level")["missing"].sum(),
-        "_met": grouped["_met"].sum(),
-    }).reindex(levels).fillna(0).astype("int64")
+    levels, table = _quota_counts(run)
+    table = table.copy()
     if totals:
         table.loc[TOTAL] = table.sum(axis=0)
     quota = table[LABELS["per_year"]].where(table[LABELS["per_year"]] > 0)
@@ -300,6 +288,32 @@ def quota_by_level(run: VisitRun, *, totals: bool = True) -> pd.DataFrame:
     year = quarter(run)[0].year
     return _titled(table, f"{year} 年度拜访要求完成情况（已拜访截至 {_as_of(run).isoformat()}）"
                           "(visits against the yearly quota)")
+
+
+def _quota_counts(run: VisitRun) -> tuple[list[str], pd.DataFrame]:
+    """The levels and the per-level counts of `quota_by_level` (with ``_met``, the quota met),
+    computed once per run."""
+    def compute() -> tuple[list[str], pd.DataFrame]:
+        ob, short = run.visit_obligations, _visit_short(run)
+        visits = _visits(run)
+        per_client = visits.groupby("client_id").size()
+        booked = ob["client_id"].map(per_client).fillna(0).astype("int64")
+        met = (ob["done"] + booked).clip(upper=ob["per_year"])
+        ob = ob.assign(_met=met)
+        levels = _level_order(run, ob, visits, short)
+        grouped = ob.groupby("level")
+        table = pd.DataFrame({
+            LABELS["clients"]: grouped.size(),
+            LABELS["per_year"]: grouped["per_year"].sum(),
+            LABELS["done"]: grouped["done"].sum(),
+            LABELS["remaining"]: grouped["remaining"].sum(),
+            LABELS["due"]: grouped["due_this_quarter"].sum(),
+            LABELS["scheduled"]: visits.groupby("level").size(),
+            LABELS["missing"]: short.groupby("level")["missing"].sum(),
+            "_met": grouped["_met"].sum(),
+        }).reindex(levels).fillna(0).astype("int64")
+        return levels, table
+    return _once(run, "quota", compute)
 
 
 def _asks(run: VisitRun, level: str) -> str:
@@ -323,16 +337,22 @@ def quota_met(run: VisitRun) -> pd.Series:
 # --------------------------------------------------------------------------- lists
 
 
-def shortfalls(run: VisitRun) -> pd.DataFrame:
+def shortfalls(run: VisitRun, *, cap: int | None = None) -> pd.DataFrame:
     """What could not be scheduled: visits first, then greetings and events (类型 关怀, which
     `visits.schedule` reports for clients without a manager); each by level high to low, most
-    missing first, then client_id; with the client's quota, visits done and last visit."""
-    ob = run.visit_obligations[["client_id", "per_year", "done", "last_visit"]]
+    missing first, then client_id; with the client's quota, visits done and last visit. With
+    `cap`, the first `cap` rows only and their number in ``attrs["total_rows"]``."""
     short = run.visit_shortfalls
-    rows = short.assign(_care=_is_care(short)).merge(ob.drop_duplicates("client_id"),
-                                                     on="client_id", how="left")
-    rows = _by_level(rows, run, "missing", "client_id", ascending=[False, True])
-    rows = _with_names(run, rows.sort_values("_care", kind="mergesort"))
+    care = _is_care(short).to_numpy(dtype=bool)
+    levels = _level_rank(run, short)
+    width = len(_level_order(run, short)) + 1  # care after visits; then level, none last
+    rank = care * width + np.where(np.isnan(levels), width - 1, levels)
+    rows = _first(short.assign(_care=care), rank, ["missing", "client_id"], cap=cap,
+                  ascending=[False, True])
+    ob = run.visit_obligations[["client_id", "per_year", "done", "last_visit"]]
+    ob = ob[ob["client_id"].isin(rows["client_id"].dropna().unique()).to_numpy()]
+    rows = rows.merge(ob.drop_duplicates("client_id"), on="client_id", how="left")
+    rows = _with_names(run, rows)
     names = _level_names(run)
     out = pd.DataFrame({
         LABELS["client_id"]: rows["client_id"],
@@ -346,19 +366,22 @@ def shortfalls(run: VisitRun) -> pd.DataFrame:
         LABELS["last_visit"]: rows["last_visit"].fillna(NONE),
         LABELS["cause"]: rows["reason"].fillna(""),
     })
-    return _titled(out.reset_index(drop=True), "未能安排的拜访与关怀 (shortfalls)")
+    return _listed(out.reset_index(drop=True), "未能安排的拜访与关怀 (shortfalls)", len(short),
+                   cap)
 
 
-def greetings(run: VisitRun, *, events: bool = False) -> pd.DataFrame:
+def greetings(run: VisitRun, *, events: bool = False, cap: int | None = None) -> pd.DataFrame:
     """The birthday and festival greetings of the quarter (and the client events, with
     `events`), by date, kind, manager and client. A birthday's reason keeps the month and
-    day only: the year of birth is personal data the greeting does not need."""
+    day only: the year of birth is personal data the greeting does not need. With `cap`, the
+    first `cap` rows only and their number in ``attrs["total_rows"]``."""
     kinds = [*GREETINGS, EVENT] if events else list(GREETINGS)
     s = run.visit_schedule
     rank = {k: i for i, k in enumerate(kinds)}
-    rows = s[s["kind"].isin(kinds)].assign(_k=s["kind"].map(rank))
-    rows = rows.sort_values(["date", "_k", "manager_id", "client_id"], kind="mergesort",
-                            na_position="last").reset_index(drop=True)
+    rows = s[s["kind"].isin(kinds).to_numpy()]
+    rows = rows.assign(_k=_lookup(rows["kind"], rank))
+    total = len(rows)
+    rows = _first(rows, _text_rank(rows["date"]), ["_k", "manager_id", "client_id"], cap=cap)
     rows = _with_names(run, rows)
     names = _level_names(run)
     out = pd.DataFrame({
@@ -372,7 +395,7 @@ def greetings(run: VisitRun, *, events: bool = False) -> pd.DataFrame:
     })
     title = ("生日祝福、节日问候与客户活动 (greetings and events)" if events
              else "生日祝福与节日问候 (birthday and festival greetings)")
-    return _titled(out, title)
+    return _listed(out, title, total, cap)
 
 
 def _without_birth_year(rows: pd.DataFrame) -> pd.Series:
@@ -387,7 +410,7 @@ def manager_summary(run: VisitRun) -> pd.DataFrame:
     visits that could not be scheduled, and the manager's calendar file (relative to the run
     folder; — when the folder lacks it)."""
     s, short = run.visit_schedule, _visit_short(run)
-    managers = sorted(set(s["manager_id"].dropna()) | set(short["manager_id"].dropna()))
+    managers = sorted(_distinct(s, "manager_id") | _distinct(short, "manager_id"))
     visits = _visits(run)
     per_day = visits.groupby(["manager_id", "date"]).size().reset_index(name="n")
     busiest = (per_day.sort_values(["manager_id", "n", "date"], ascending=[True, False, True],
