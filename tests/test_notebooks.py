@@ -210,3 +210,26 @@ def test_external_references_ignores_local_data_and_anchor_references_and_plain_
     <p>See https://example.org in the text; a comment /* http://example.org */</p>
     """
     assert external_references(page) == []
+
+
+def test_notebooks_side_by_side_each_run_in_their_folder_and_leave_ours_alone(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    here = Path.cwd()
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        folder.mkdir()
+        # the cell sleeps so that both kernels run at once
+        tiny_notebook(folder / "10-cwd.ipynb",
+                      "import os, time\ntime.sleep(1)\nprint('cwd=' + os.getcwd())")
+
+    def run(folder: Path) -> str:
+        executed = folder / "out.ipynb"
+        execute(folder / "10-cwd.ipynb", executed, {}, cwd=folder)
+        return _stdout(nbformat.read(executed, as_version=4))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outputs = list(pool.map(run, folders))
+    for folder, out in zip(folders, outputs, strict=True):
+        assert f"cwd={folder.resolve()}" in out
+    assert Path.cwd() == here  # papermill's own cwd= would have moved this process

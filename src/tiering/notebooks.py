@@ -61,8 +61,11 @@ def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], *, cw
     try:
         papermill.execute_notebook(
             notebook, executed, parameters=dict(parameters), kernel_name=KERNEL, language="python",
-            progress_bar=False, log_output=False, cwd=Path(cwd).resolve(),
-            execution_timeout=timeout,
+            progress_bar=False, log_output=False, execution_timeout=timeout,
+            # The kernel starts in `cwd` (nbclient's resources path). Not papermill's own `cwd`,
+            # which changes the whole process's working directory while the notebook runs:
+            # reports run side by side in threads, and one would move the others.
+            resources={"metadata": {"path": str(Path(cwd).resolve())}},
             # The kernel's own log is noise here: a warning on every start that its local TCP
             # sockets are unencrypted, and an error whenever jupyter_client's interrupt-before-
             # shutdown lands mid-message. Cell errors are in the executed notebook regardless.

@@ -84,7 +84,7 @@ def find_reports(folder: Path) -> list[Report]:
     if not folder.is_dir():
         raise RunError(f"notebook folder not found: {folder}")
     found = []
-    for path in sorted(folder.glob("[0-9][0-9]-*.ipynb")):
+    for path in sorted(folder.resolve().glob("[0-9][0-9]-*.ipynb")):
         if not on_demand(path):
             found.append(Report(path, _title(path)))
     if not found:
