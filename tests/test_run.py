@@ -254,3 +254,23 @@ def test_the_next_run_warns_of_core_and_vip_clients_whose_recency_fell(published
     assert (churn.loc[sorted(fell), "previous_r"] == q3[sorted(fell)]).all()
     html = (out / "2026Q4" / "reports" / "40-activity.html").read_text(encoding="utf-8")
     assert "(R fell)" in html  # the interactive table's data (its Chinese is JSON-escaped)
+
+
+def test_tables_longer_than_workbook_max_rows_stay_in_their_csv_files(published, tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    data, _, _ = published
+    reports = tmp_path / "notebooks"
+    reports.mkdir()
+    shutil.copy(NOTEBOOKS / "40-activity.ipynb", reports)  # one report is enough here
+    out = tmp_path / "outputs"
+    result = run(data, out, "--set", "reports.workbook_max_rows=40", notebooks=reports)
+    assert result.exit_code == 0, result.output
+    folder = out / "2026Q3"
+    book = openpyxl.load_workbook(folder / "tiering_2026Q3.xlsx", read_only=True)
+    for stem in ("classification", "manager_load", "product_shelf", "churn"):
+        rows = len(pd.read_csv(folder / f"{stem}.csv", encoding="utf-8-sig"))
+        # in the workbook exactly when the CSV has at most 40 rows
+        assert (stem in book.sheetnames) == (rows <= 40), (stem, rows)
+    assert "classification" not in book.sheetnames  # 300 clients

@@ -157,7 +157,7 @@ class ReportParams(_Frozen):
     list_cap: int = Field(default=500, ge=10)  # rows shown in an HTML list; the rest in CSV
     # a table longer than this stays out of the Excel workbook (its CSV has it): a sheet of a
     # million rows serves nobody and takes openpyxl many minutes to write
-    workbook_max_rows: int = Field(default=200_000, ge=1, le=1_048_575)
+    workbook_max_rows: int = Field(default=100_000, ge=1, le=1_048_575)
 
 
 class Policy(_Frozen):
