@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
@@ -452,3 +453,52 @@ def test_sample_fees_are_non_negative_and_only_for_clients_with_lots():
     assert set(out["client_id"]) <= with_lots
     clients = set(tables["clients"]["client_id"])
     assert clients - with_lots  # some clients have no lot, and so no row
+
+
+# --------------------------------------------------------------------------- array helpers
+
+
+def test_number_text_writes_what_python_writes_ties_to_even():
+    # 0.5, 1.5, 2.5 and -0.5 are exact ties: half to even gives 0, 2, 2 and -0
+    assert fee_lots.number_text([0.5, 1.5, 2.5, -0.5], 0).tolist() == ["0", "2", "2", "-0"]
+    # 1,234,567.125 is exact (…0.125 = 1/8): a tie at two decimals, rounded to even .12
+    assert fee_lots.number_text([1_234_567.125, 1234.5, 1e7], 2).tolist() == [
+        "1,234,567.12", "1,234.50", "10,000,000.00"]
+    assert fee_lots.number_text([1234.5, float("nan"), float("-inf")], 4).tolist() == [
+        "1,234.5000", "nan", "-inf"]
+    assert fee_lots.number_text([], 4).tolist() == []
+
+
+def test_sorted_codes_number_the_kept_ids_in_sorted_order_and_missing_as_minus_one():
+    ids = pd.Series(["b", "a", None, "c", "a"], dtype=pd.StringDtype("pyarrow"))
+    codes, names = fee_lots.sorted_codes(ids, np.array([0, 1, 2, 4]))  # "c" is not kept
+    assert codes.tolist() == [1, 0, -1, 0]
+    assert names.tolist() == ["a", "b"]
+    codes, names = fee_lots.sorted_codes(pd.Series([10, 9, 10]))  # ids as text: "10" < "9"
+    assert codes.tolist() == [0, 1, 0]
+    assert names.tolist() == ["10", "9"]
+
+
+def test_findings_sort_missing_client_first_then_client_product_date_kind_stably():
+    def part(rows):
+        return pd.DataFrame(rows, columns=fee_lots.FINDING_COLUMNS).astype(
+            {"date": "datetime64[ns]"})
+    out = fee_lots.concat_findings([
+        part([("B", "P", "2025-01-02", "k", "1"), ("A", "Q", "2025-01-01", "k", "2")]),
+        part([(None, "P", None, "gap", "3"), ("A", "P", "2025-01-03", "k", "4"),
+              ("A", "P", "2025-01-03", "b", "5"), ("A", "P", "2025-01-03", "k", "6")]),
+    ])
+    assert out["detail"].tolist() == ["3", "5", "4", "6", "2", "1"]
+
+
+def test_same_day_events_take_side_order_then_table_order():
+    # on one day the table lists a redemption before the purchases: the purchases (subscribe,
+    # then purchase) open lots first, then the redemption takes 150 from them first in, first
+    # out; the two purchases keep their table order
+    tx = trades(("A", "2025-01-02", "P", "redeem", 150, 150, 1.0),
+                ("A", "2025-01-02", "P", "purchase", 100, 100, 1.0),
+                ("A", "2025-01-02", "P", "subscribe", 100, 100, 1.0),
+                ("A", "2025-01-02", "P", "purchase", 100, 100, 1.0))
+    book = build_lots(tx, as_of=FAR)
+    assert book.lots["remaining_shares"].tolist() == [0.0, 50.0, 100.0]
+    assert book.findings.empty

@@ -331,3 +331,55 @@ def test_given_score_between_two_bands_is_not_silently_left_without_a_category()
     out = latest(frame)
     # 40.5 has reached the conservative band's 9 but not the balanced band's 41
     assert out.loc["A", "category"] == "conservative"
+
+
+# --- at scale: Arrow text, each distinct value looked up once ---------------------------------
+
+
+def test_an_unknown_option_scores_nothing_but_the_questionnaire_is_complete():
+    # "AAAAAAAAZ": eight A answers score 1 each; Z is no option of q09 and scores 0 → 8
+    scored, findings = score(assessments(row("A", "2025-06-01", answers="AAAAAAAAZ")))
+    assert scored["score_used"].tolist() == [8.0]
+    assert findings.empty
+
+
+def test_score_mismatch_detail_writes_both_scores():
+    # answers "AAAAAAAAA" score 9; a given 10.5 disagrees
+    _, findings = score(assessments(row("A", "2025-06-01", answers="AAAAAAAAA", score=10.5)))
+    assert findings["detail"].tolist() == [
+        "given score 10.5 but the answers score 9; the answers count"]
+
+
+def test_latest_assessment_of_the_day_is_the_later_row_and_clients_come_sorted():
+    frame = assessments(row("B", "2025-03-01", score=30), row("A", "2025-05-01", score=30),
+                        row("B", "2025-06-01", score=60), row("B", "2025-06-01", score=90),
+                        row("A", "2025-01-01", score=90))
+    out = latest(frame)
+    assert out.index.tolist() == ["A", "B"]
+    assert out["score"].tolist() == [30.0, 90.0]  # A: the May one; B: the second 1 June row
+    assert out["category"].tolist() == ["conservative", "aggressive"]
+
+
+def test_expiry_keeps_the_time_of_day_and_moves_29_february_to_the_28th():
+    frame = assessments(row("A", "2024-02-29 10:30", score=52), row("B", "2023-03-01", score=52))
+    out = latest(frame)
+    assert out.loc["A", "assessment_expires"] == pd.Timestamp("2026-02-28 10:30")
+    assert out.loc["B", "assessment_expires"] == pd.Timestamp("2025-03-01")
+
+
+def test_recorded_category_is_compared_on_arrow_text_ids():
+    text = pd.StringDtype("pyarrow")
+    clients = pd.DataFrame(
+        {"client_id": ["A", "B", "C"], "recorded_category": ["进取型", "保守型", None]}, dtype=text)
+    scored = pd.Series(["aggressive", "balanced"], index=pd.Index(["A", "B"], dtype=text))
+    findings = recorded_category_findings(clients, scored, DEFAULT.policy.risk)
+    # A: 进取型 is the aggressive band, agrees; B disagrees; C recorded nothing
+    assert kinds(findings) == [("B", 1, "recorded_category_mismatch")]
+    assert findings["detail"].tolist() == [
+        "recorded 保守型 but the signed questionnaire gives balanced; the questionnaire counts"]
+
+
+def test_categorize_gives_the_highest_band_reached_and_none_without_a_score():
+    out = categorize(pd.Series([9.0, 40.9, 41.0, np.nan, 100.0, 8.0]), DEFAULT.policy.risk)
+    assert out.tolist() == ["conservative", "conservative", "balanced", pd.NA, "aggressive",
+                            pd.NA]

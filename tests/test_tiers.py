@@ -374,3 +374,56 @@ def test_potential_needing_both_assets_and_an_active_score_with_match_all():
     assert out["tier"].to_dict() == {"recent": "potential", "stale": "ordinary"}
     assert out.loc["recent", "tier_reason"] == (
         "potential: avg_assets_last_year 150,000.00 ≥ 100,000 and < 500,000 and rfm_r 4 ≥ 4")
+
+
+# --- reason texts, written column at a time ---------------------------------------------------
+
+
+def test_reason_amounts_round_half_to_even_on_the_exact_binary_value():
+    # 0.125 is exactly 1/8, a tie: half to even gives 0.12. 2.675 is stored as
+    # 2.67499999…, so it rounds down to 2.67. A small negative rounds to "-0.00", as Python writes.
+    reason = rate_one(0.125, 2.675, -0.004)["tier_reason"]
+    assert reason == ("ordinary: no other tier applies (avg_assets_last_year 0.12, "
+                      "avg_assets_ytd 2.67, mgmt_fee_last_year -0.00)")
+
+
+def test_reason_amounts_group_thousands_up_to_trillions_and_write_nan():
+    # 12,345,678,901,234 (beyond the vectorised range: written by Python), 1,000,000 exactly,
+    # and an empty figure
+    reason = rate_one(12_345_678_901_234.0, 1_000_000.0, float("nan"))["tier_reason"]
+    assert reason == "vip: avg_assets_last_year 12,345,678,901,234.00 > 5,000,000"
+    # 999.999 rounds up into the next thousand; an empty fee meets no bound (not core_b)
+    reason = rate_one(999.999, 1_000_000.0, float("nan"))["tier_reason"]
+    assert reason == ("ordinary: no other tier applies (avg_assets_last_year 1,000.00, "
+                      "avg_assets_ytd 1,000,000.00, mgmt_fee_last_year nan)")
+
+
+def test_core_b_reason_names_the_first_asset_figure_that_holds_for_each_client():
+    # core_b: 500,000 <= assets (last year OR ytd) <= 5,000,000 AND fee < 10,000.
+    # "both" holds on both figures: last year's is named (listed first); "ytd" only on ytd.
+    out = assign_tiers(features(("both", 600_000, 700_000, 0), ("ytd", 100, 2_000_000, 9_999.99),
+                                ("vip", 0, 0, 60_000)), policy()).set_index("client_id")
+    assert out.loc["both", "tier_reason"] == (
+        "core_b: avg_assets_last_year 600,000.00 ≥ 500,000 and ≤ 5,000,000 and "
+        "mgmt_fee_last_year 0.00 < 10,000")
+    assert out.loc["ytd", "tier_reason"] == (
+        "core_b: avg_assets_ytd 2,000,000.00 ≥ 500,000 and ≤ 5,000,000 and "
+        "mgmt_fee_last_year 9,999.99 < 10,000")
+    assert out.loc["vip", "tier_reason"] == "vip: mgmt_fee_last_year 60,000.00 ≥ 50,000"
+
+
+def test_rows_keep_their_order_when_tiers_interleave():
+    out = assign_tiers(features(("o1", 0, 0, 0), ("v", 6e6, 0, 0), ("o2", 1, 0, 0),
+                                ("p", 0, 150_000, 0), ("a", 0, 0, 20_000)), policy())
+    assert out["client_id"].tolist() == ["o1", "v", "o2", "p", "a"]
+    assert out["tier"].tolist() == ["ordinary", "vip", "ordinary", "potential", "core_a"]
+    assert out["computed_level"].tolist() == ["ordinary", "vip", "ordinary", "potential", "core"]
+    assert out.loc[2, "tier_reason"] == (
+        "ordinary: no other tier applies (avg_assets_last_year 1.00, avg_assets_ytd 0.00, "
+        "mgmt_fee_last_year 0.00)")
+
+
+def test_no_clients_give_an_empty_table():
+    out = assign_tiers(features(), policy())
+    assert out.empty
+    assert list(out.columns) == ["client_id", "tier", "computed_level", "tier_reason"]

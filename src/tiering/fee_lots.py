@@ -43,6 +43,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tiering.number_text import decimal_text, str_array
 
 SCALE = 10_000  # shares are counted in whole ten-thousandths of a share
 SIDE_RANK = {"subscribe": 0, "purchase": 1, "redeem": 2, "dividend": 3}
@@ -166,8 +170,9 @@ def build_lots(transactions: pd.DataFrame, *, as_of: date) -> LotBook:
     findings = concat_findings([
         _row_findings(ev, clients, products),
         _findings(clients, products, walk.loc[over], "redemption_exceeds_holding",
-                  "redeems " + number_text(excess[over] / SCALE) + " shares more than the "
-                  + number_text((held + taken)[over] / SCALE) + " held"),
+                  pc.binary_join_element_wise(
+                      "redeems ", decimal_text(excess[over] / SCALE, 4), " shares more than the ",
+                      decimal_text((held + taken)[over] / SCALE, 4), " held", "")),
     ])
     return LotBook(lot_frame, fills, holdings, dividends, findings, clients, products)
 
@@ -178,20 +183,22 @@ def _events(transactions: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.I
     t = transactions
     n = len(t)
     day = day_numbers(t["trade_date"])
-    rank = t["side"].map(SIDE_RANK).to_numpy(dtype=np.float64, na_value=np.nan)
-    keep = (day <= day_number(as_of)) & ~np.isnan(rank)
-    client, clients = pd.factorize(t["client_id"].astype(str)[keep], sort=True)
-    product, products = pd.factorize(t["product_id"].astype(str)[keep], sort=True)
-    group = client.astype(np.int64) * max(len(products), 1) + product
+    side, sides = pd.factorize(t["side"])  # each distinct side looked up once
+    rank = np.array([SIDE_RANK.get(s, np.nan) for s in sides] + [np.nan])[side]
+    keep = np.flatnonzero((day <= day_number(as_of)) & ~np.isnan(rank))
+    client, clients = sorted_codes(t["client_id"], keep)
+    product, products = sorted_codes(t["product_id"], keep)
+    group = client * max(len(products), 1) + product
+    day, rank = day[keep], rank[keep].astype(np.int64)
+    order = _event_order(group, day, rank)
+    row = keep[order]  # the table row of each event, in event order
     ev = pd.DataFrame({
-        "client": client, "product": product, "group": group, "day": day[keep],
-        "rank": rank[keep].astype(np.int64), "row": np.arange(n)[keep],
-        "amount": t["amount"].to_numpy(np.float64)[keep],
-        "shares": _float_column(t, "shares", n)[keep],
-        "unit_nav": _float_column(t, "unit_nav", n)[keep],
+        "client": client[order], "product": product[order], "group": group[order],
+        "day": day[order], "rank": rank[order], "row": row,
+        "amount": t["amount"].to_numpy(np.float64)[row],
+        "shares": _float_column(t, "shares", n)[row],
+        "unit_nav": _float_column(t, "unit_nav", n)[row],
     })
-    ev = ev.iloc[np.lexsort((ev["row"], ev["rank"], ev["day"], ev["group"]))]
-    ev = ev.reset_index(drop=True)
     ev["seq"] = np.arange(len(ev))
     sh, un, rk = ev["shares"].to_numpy(), ev["unit_nav"].to_numpy(), ev["rank"].to_numpy()
     ev["buy"] = rk <= SIDE_RANK["purchase"]
@@ -200,7 +207,18 @@ def _events(transactions: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.I
     ev["sized"] = (rk == SIDE_RANK["redeem"]) & np.isfinite(size) & (size >= 0)
     ev["q"] = np.where(ev["lot"] | ev["sized"], np.rint(np.nan_to_num(size) * SCALE), 0)
     ev["q"] = ev["q"].astype(np.int64)
-    return ev, pd.Index(clients), pd.Index(products)
+    return ev, clients, products
+
+
+def _event_order(group: np.ndarray, day: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Positions sorted by group, day and side rank, table order kept within ties (one stable
+    sort of a combined key when it fits in 62 bits)."""
+    if not day.size:
+        return np.zeros(0, dtype=np.int64)
+    first, span = day.min(), int(day.max() - day.min()) + 1
+    if (int(group.max()) + 2) * span * len(SIDE_RANK) < 2**62:
+        return np.argsort((group * span + (day - first)) * len(SIDE_RANK) + rank, kind="stable")
+    return np.lexsort((rank, day, group))
 
 
 def _row_findings(ev: pd.DataFrame, clients: pd.Index, products: pd.Index) -> pd.DataFrame:
@@ -216,15 +234,15 @@ def _row_findings(ev: pd.DataFrame, clients: pd.Index, products: pd.Index) -> pd
 
 
 def _findings(clients: pd.Index, products: pd.Index, rows: pd.DataFrame, kind: str,
-              detail: str | pd.Series) -> pd.DataFrame:
+              detail: str | pa.Array) -> pd.DataFrame:
     """Findings about coded event rows (client, product, day)."""
     return pd.DataFrame({
         "client_id": take_ids(clients, rows["client"]),
         "product_id": take_ids(products, rows["product"]),
         "date": dates_of(rows["day"].to_numpy()),
-        "kind": pd.array([kind] * len(rows), dtype=str),
-        "detail": pd.array(detail if isinstance(detail, pd.Series) else [detail] * len(rows),
-                           dtype=str),
+        "kind": repeated_text(kind, len(rows)),
+        "detail": str_array(detail) if isinstance(detail, pa.Array) else repeated_text(
+            detail, len(rows)),
     })
 
 
@@ -252,6 +270,24 @@ def ranks(count: np.ndarray) -> np.ndarray:
     """0, 1, …, count[k] − 1 for each k, concatenated."""
     total = int(count.sum())
     return np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+
+
+def sorted_codes(values: pd.Series, rows: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, pd.Index]:
+    """`pd.factorize(values.astype(str).iloc[rows], sort=True)`: the code of each row (-1 when
+    missing) and the distinct ids as `str`, sorted. Only the distinct ids are converted,
+    taken and sorted."""
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype(str)
+    code, distinct = pd.factorize(text)
+    code = code.astype(np.int64) if rows is None else code[rows].astype(np.int64)
+    present = np.zeros(len(distinct) + 1, dtype=bool)
+    present[code] = True  # a missing value (-1) marks the extra last slot
+    used = np.flatnonzero(present[:-1])
+    distinct = distinct[used].astype(str)
+    order = np.asarray(distinct.argsort())
+    rank = np.full(len(present), -1, dtype=np.int64)  # the last stays -1: a missing value
+    rank[used[order]] = np.arange(order.size)
+    return rank[code], distinct.take(order)
 
 
 def _float_column(frame: pd.DataFrame, name: str, n: int) -> np.ndarray:
@@ -282,7 +318,12 @@ def take_ids(names: pd.Index, codes: pd.Series | np.ndarray) -> pd.api.extension
 
 def number_text(values: np.ndarray, decimals: int = 4) -> pd.Series:
     """Numbers as text for finding details, e.g. 1234.5 → "1,234.5000"."""
-    return pd.Series(values).map(f"{{:,.{decimals}f}}".format).astype(str)
+    return pd.Series(str_array(decimal_text(values, decimals)))
+
+
+def repeated_text(text: str | None, n: int) -> pd.api.extensions.ExtensionArray:
+    """The same text n times, as pandas' `str` array."""
+    return str_array(pa.repeat(pa.scalar(text, pa.string()), n))
 
 
 def concat_findings(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -291,5 +332,10 @@ def concat_findings(parts: list[pd.DataFrame]) -> pd.DataFrame:
                           "date": pd.Series(dtype="datetime64[ns]"),
                           "kind": pd.Series(dtype=str), "detail": pd.Series(dtype=str)})
     out = pd.concat([empty, *(p[FINDING_COLUMNS] for p in parts if len(p))], ignore_index=True)
-    return out.sort_values(["client_id", "product_id", "date", "kind"], na_position="first",
-                           kind="stable").reset_index(drop=True)
+    columns, sort_keys = {}, []
+    for key in ["client_id", "product_id", "date", "kind"]:
+        values = pa.array(out[key])
+        columns[key + "?"], columns[key] = pc.is_valid(values), values  # missing (False) first
+        sort_keys += [(key + "?", "ascending"), (key, "ascending")]
+    order = pc.sort_indices(pa.table(columns), sort_keys=sort_keys)  # Arrow's sort is stable
+    return out.iloc[order.to_numpy()].reset_index(drop=True)

@@ -67,6 +67,7 @@ from tiering.fee_lots import (
     group_cumsum,
     number_text,
     ranks,
+    repeated_text,
     run_ends,
     take_ids,
 )
@@ -172,10 +173,10 @@ def management_fees(
     })
     gap = acc.loc[acc["_gap"] > 0].groupby("_product", sort=True)["_gap"].sum()
     findings = pd.DataFrame({
-        "client_id": pd.array([None] * len(gap), dtype=str),
+        "client_id": repeated_text(None, len(gap)),
         "product_id": take_ids(book.products, gap.index.to_numpy()),
         "date": np.full(len(gap), np.datetime64("NaT"), dtype="datetime64[ns]"),
-        "kind": pd.array(["no_nav_for_accrual"] * len(gap), dtype=str),
+        "kind": repeated_text("no_nav_for_accrual", len(gap)),
         "detail": number_text(gap.to_numpy(), 0) + " client-days held with no NAV on or before "
         "the day before: they accrued nothing",
     })
@@ -365,7 +366,7 @@ def _contribution(clients: pd.Index, accruals: pd.DataFrame, charges: pd.DataFra
         "year": out["year"].to_numpy(np.int64),
         "management_fee": out["management_fee"].to_numpy(np.float64),
         "performance_fee": out["performance_fee"].to_numpy(np.float64),
-        "source": pd.array(["derived"] * len(out), dtype=str),
+        "source": repeated_text("derived", len(out)),
     })
 
 

@@ -12,6 +12,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tiering.params import Questionnaire, RiskParams
 
@@ -46,16 +48,16 @@ def score_assessments(
         partial = (n_answered > 0) & ~complete
         computed = pd.Series(0.0, index=df.index)
         for q in present:
-            computed += df[q].map(questionnaire.points[q]).astype("float64").fillna(0.0)
+            computed += _points(df[q], questionnaire.points[q])
         computed = computed.where(complete)
     else:
         complete = partial = pd.Series(False, index=df.index)
         computed = pd.Series(np.nan, index=df.index)
 
-    mismatch = complete & given.notna() & (given != computed)
-    findings.append(_findings(df, row, mismatch, "score_mismatch",
-                              "given score " + _fmt(given) + " but the answers score "
-                              + _fmt(computed) + "; the answers count"))
+    mismatch = (complete & given.notna() & (given != computed)).fillna(False).astype(bool)
+    findings.append(_findings(df, row, mismatch, "score_mismatch", [
+        f"given score {g:g} but the answers score {c:g}; the answers count"
+        for g, c in zip(given[mismatch].tolist(), computed[mismatch].tolist(), strict=True)]))
     findings.append(_findings(df, row, partial, "incomplete_answers",
                               "some answers q01… are missing; the given score is used if any"))
     score = computed.where(complete, given.where(~complete))
@@ -85,16 +87,15 @@ def latest_categories(
 ) -> pd.DataFrame:
     """Per client: the latest valid assessment on or before `as_of`, its category and expiry."""
     ok = scored[scored["valid"] & (scored["assessment_date"] <= pd.Timestamp(as_of))]
-    latest = (
-        ok.sort_values(["client_id", "assessment_date", "row"], kind="mergesort")
-        .drop_duplicates("client_id", keep="last")
-        .set_index("client_id")
-    )
+    client, _ = pd.factorize(ok["client_id"], sort=True, use_na_sentinel=False)
+    order = np.lexsort((ok["row"].to_numpy(), ok["assessment_date"].to_numpy(), client))
+    last = order[np.r_[client[order][1:] != client[order][:-1], True][:order.size]]
+    latest = ok.iloc[last].set_index("client_id")  # by client_id, as sorting would give
     out = pd.DataFrame(index=latest.index)
     out["assessment_date"] = latest["assessment_date"]
     out["score"] = latest["score_used"]
     out["category"] = categorize(latest["score_used"], risk)
-    expires = latest["assessment_date"].map(lambda d: _add_years(d, risk.assessment_valid_years))
+    expires = _add_years(latest["assessment_date"], risk.assessment_valid_years)
     out["assessment_expires"] = expires
     out["assessment_expired"] = expires <= pd.Timestamp(as_of)
     if risk.scale == "five_level" and risk.lowest_category_max_score is not None:
@@ -111,10 +112,12 @@ def categorize(scores: pd.Series, risk: RiskParams) -> pd.Series:
     score lands in the band whose [min_score, max_score] holds it, and a fractional given score
     (40.5) in the band it has reached (conservative up to, not including, 41).
     """
-    out = pd.Series(pd.NA, index=scores.index, dtype="object")
-    for band in sorted(risk.bands, key=lambda b: b.min_score):
-        out[scores >= band.min_score] = band.id
-    return out
+    bands = sorted(risk.bands, key=lambda b: b.min_score)
+    values = pd.to_numeric(scores).to_numpy(dtype="float64", na_value=np.nan)
+    found = np.searchsorted([b.min_score for b in bands], values, side="right") - 1
+    found[np.isnan(values)] = -1  # no band
+    ids = np.array([b.id for b in bands] + [pd.NA], dtype=object)
+    return pd.Series(ids[found], index=scores.index, dtype="object")
 
 
 def category_labels(risk: RiskParams) -> dict[str, str]:
@@ -129,9 +132,12 @@ def recorded_category_findings(
         return pd.DataFrame(columns=FINDING_COLUMNS)
     labels = {name: b.id for b in risk.bands for name in (b.label, *b.aliases)}
     recorded = clients["recorded_category"]
-    recorded_id = recorded.map(lambda v: labels.get(v, v) if isinstance(v, str) else v)
-    scored = clients["client_id"].map(categories)
-    bad = (recorded_id.notna() & scored.notna() & (recorded_id != scored)).astype(bool)
+    code, distinct = pd.factorize(recorded)  # each distinct recorded value looked up once
+    recorded_id = np.array([labels.get(v, v) if isinstance(v, str) else v for v in distinct]
+                           + [None], dtype=object)[code]
+    scored = _look_up(categories, clients["client_id"])
+    bad = pd.notna(recorded_id) & pd.notna(scored)
+    bad[bad] = recorded_id[bad] != scored[bad]
     return pd.DataFrame({
         "client_id": clients.loc[bad, "client_id"].to_numpy(),
         "table": "clients",
@@ -145,25 +151,49 @@ def recorded_category_findings(
 
 
 def _findings(df: pd.DataFrame, row: pd.Series, mask: pd.Series, kind: str,
-              detail: pd.Series | str) -> pd.DataFrame:
+              detail: list[str] | str) -> pd.DataFrame:
+    """Findings on the rows of `mask`; `detail` is one text for all or one per masked row."""
     mask = mask.fillna(False).astype(bool)
-    if isinstance(detail, str):
-        detail = pd.Series(detail, index=df.index)
+    count = int(mask.sum())
     return pd.DataFrame({
         "client_id": df.loc[mask, "client_id"].to_numpy(),
         "table": "risk_assessments",
         "row": row[mask].to_numpy(),
         "finding": kind,
-        "detail": detail[mask].to_numpy(),
+        "detail": (np.full(count, detail, dtype=object) if isinstance(detail, str)
+                   else np.array(detail, dtype=object)),
     }, columns=FINDING_COLUMNS)
 
 
-def _fmt(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: "" if pd.isna(v) else f"{v:g}")
+def _look_up(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """`keys.map(values)` as an object array, None where a key is absent (`values` has a
+    unique index). Text keys are matched by Arrow's hash look-up."""
+    if isinstance(keys.dtype, pd.StringDtype) and isinstance(values.index.dtype, pd.StringDtype):
+        wanted = pa.array(keys)
+        at = pc.index_in(wanted, value_set=pa.array(values.index).cast(wanted.type))
+        at = at.fill_null(-1).to_numpy()
+    else:
+        at = values.index.get_indexer(keys)
+    return np.append(values.to_numpy(dtype=object), None)[at]
 
 
-def _add_years(day: pd.Timestamp, years: int) -> pd.Timestamp:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+def _points(answers: pd.Series, points: dict) -> np.ndarray:
+    """The points of each answer, 0 for a missing or unknown one; each distinct answer is
+    looked up once."""
+    code, distinct = pd.factorize(answers)
+    table = np.array([points.get(a, np.nan) for a in distinct] + [np.nan], dtype=np.float64)
+    found = table[code]
+    return np.where(np.isnan(found), 0.0, found)
+
+
+def _add_years(days: pd.Series, years: int) -> pd.Series:
+    """The same date and time `years` later; 29 February becomes 28 February in a common
+    year."""
+    moment = days.to_numpy()
+    day = moment.astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    target = month + 12 * years
+    length = (target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")
+    into = np.minimum(day - month.astype("datetime64[D]"), length - np.timedelta64(1, "D"))
+    later = (target.astype("datetime64[D]") + into).astype(moment.dtype) + (moment - day)
+    return pd.Series(later, index=days.index, name=days.name)

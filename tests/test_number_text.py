@@ -1,0 +1,45 @@
+"""Column-wise number text: exactly what Python's format writes, a whole column at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tiering.number_text import decimal_text, str_array
+
+
+def test_decimal_text_groups_thousands_and_rounds_the_binary_value_half_to_even():
+    values = np.array([1234.5, -1234.5, 1234567.891, 0.125, 0.375, 2.675, -0.001, 0.0, 999.999,
+                       1e15, float("nan"), float("inf")])
+    # 0.125 and 0.375 are exact binary halves: to even, 0.12 and 0.38; 2.675 is stored just
+    # below (2.67499…), so 2.67; -0.001 keeps its sign as Python does; 999.999 carries to
+    # 1,000.00; 1e15 and nan/inf are left to Python itself
+    assert decimal_text(values, 2).to_pylist() == [
+        "1,234.50", "-1,234.50", "1,234,567.89", "0.12", "0.38", "2.67", "-0.00", "0.00",
+        "1,000.00", "1,000,000,000,000,000.00", "nan", "inf"]
+
+
+def test_decimal_text_without_decimals_and_with_four():
+    assert decimal_text(np.array([0.5, 1.5, 2.5, 1234567.0]), 0).to_pylist() == [
+        "0", "2", "2", "1,234,567"]
+    # 0.00005 is stored just above (5.0000000000000004e-05): it rounds up
+    assert decimal_text(np.array([1234.5, 0.00005]), 4).to_pylist() == ["1,234.5000", "0.0001"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e13,
+                          max_value=1e13), min_size=1, max_size=30),
+       st.sampled_from([0, 2, 4]))
+def test_decimal_text_is_pythons_format(values, decimals):
+    got = decimal_text(np.array(values), decimals).to_pylist()
+    assert got == [f"{v:,.{decimals}f}" for v in values]
+
+
+def test_str_array_is_pandas_str():
+    import pyarrow as pa
+
+    out = pd.Series(str_array(pa.array(["a", None, "丙"])))
+    assert out.dtype == pd.StringDtype(na_value=np.nan)
+    assert out.tolist()[0] == "a" and pd.isna(out.tolist()[1]) and out.tolist()[2] == "丙"
