@@ -274,3 +274,23 @@ def test_tables_longer_than_workbook_max_rows_stay_in_their_csv_files(published,
         # in the workbook exactly when the CSV has at most 40 rows
         assert (stem in book.sheetnames) == (rows <= 40), (stem, rows)
     assert "classification" not in book.sheetnames  # 300 clients
+
+
+def test_a_report_after_the_rating_runs_beside_the_plan(tmp_path):
+    from tiering.publish import RunError, find_reports
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name, meta in (("10-a", {"after": "rating"}), ("20-b", {}), ("30-c", {"after": "x"})):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}")]
+        nb.metadata["tiering"] = meta
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    with pytest.raises(RunError, match="30-c.ipynb: metadata tiering.after"):
+        find_reports(folder)
+    (folder / "30-c.ipynb").unlink()
+    assert [(r.name, r.after) for r in find_reports(folder)] == [("10-a", "rating"),
+                                                                 ("20-b", "plan")]
+    shipped = {r.name: r.after for r in find_reports(NOTEBOOKS)}
+    assert shipped["10-classification"] == "rating"  # reads only the rating's tables
+    assert shipped["20-service-plan"] == "plan"

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -72,6 +72,7 @@ FILE_TITLES = {
 class Report:
     notebook: Path
     title: str
+    after: str = "plan"  # what it reads: "rating" (the rating's tables only) or "plan" (all)
 
     @property
     def name(self) -> str:
@@ -86,10 +87,21 @@ def find_reports(folder: Path) -> list[Report]:
     found = []
     for path in sorted(folder.resolve().glob("[0-9][0-9]-*.ipynb")):
         if not on_demand(path):
-            found.append(Report(path, _title(path)))
+            found.append(Report(path, _title(path), _after(path)))
     if not found:
         raise RunError(f"no report notebooks (NN-name.ipynb) in {folder}")
     return found
+
+
+def _after(notebook: Path) -> str:
+    """When a report can run: ``"tiering": {"after": "rating"}`` in its metadata says it reads
+    only the rating's tables, so it runs beside the plan; otherwise after the plan."""
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    after = meta.get("tiering", {}).get("after", "plan")
+    if after not in ("rating", "plan"):
+        raise RunError(f"{notebook.name}: metadata tiering.after must be 'rating' or 'plan', "
+                       f"not {after!r}")
+    return after
 
 
 def on_demand(notebook: Path) -> bool:
@@ -138,43 +150,36 @@ def run_job(
     try:
         t = time.perf_counter()
         files = write_tables(run, stage, mask=policy.reports.mask_csv)
-        t = run.timer.lap("write tables", t)
-        progress("planning services, managers and suitability")
-        plan = allocate(run.rating.classification, run.tables, policy, as_of=as_of,
-                        calendar=run.params.calendar, previous_r=run.previous_r)
-        t = run.timer.lap("service plan", t)
-        for stem, frame in plan.tables().items():
-            write_csv(mask_frame(frame, enabled=policy.reports.mask_csv), stage / f"{stem}.csv",
-                      sort_by=PLAN_ORDER[stem])
-            files.append(f"{stem}.csv")
-        run.manifest["rows"]["plan"] = {stem: len(f) for stem, f in plan.tables().items()}
-        if "fee_contribution.csv" not in files:  # derived fees, beside the ledger (SPEC 2.7)
-            contribution = derived_fees(run.tables, as_of, policy.fees)
-            write_csv(contribution, stage / "fee_contribution.csv", sort_by=["client_id", "year"])
-            files.append("fee_contribution.csv")
-        names = run.tables["clients"].set_index("client_id")["name"]
-        ics = write_calendars(plan.visit_schedule, stage / "calendars",
-                              managers=run.tables.get("managers"), names=names, as_of=as_of)
-        files.extend(f"calendars/{path.name}" for path in ics)
-        t = run.timer.lap("write plan tables and calendars", t)
-        write_json(run.manifest, stage / "manifest.json")  # the notebooks read it
-
-        # The reports run in their own kernels, REPORT_WORKERS at a time, while this process
-        # writes the workbook (which no report reads).
+        write_json(run.manifest, stage / "manifest.json")  # the reports read it
         (stage / "reports").mkdir()
-        workbook = f"tiering_{out.name}.xlsx"
+        t = run.timer.lap("write tables", t)
+        # The reports run in their own kernels, REPORT_WORKERS at a time: those that read only
+        # the rating's tables (`"after": "rating"`) beside the plan, the others once the plan's
+        # tables are written, beside the workbook (which no report reads).
         with ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool:
-            built = [pool.submit(_build_report, report, stage, data, out_root, out.name,
-                                 policy.reports.list_cap, progress) for report in reports]
+            def build(report: Report) -> Future:
+                return pool.submit(_build_report, report, stage, data, out_root, out.name,
+                                   policy.reports.list_cap, progress)
+
+            built = {r.name: build(r) for r in reports if r.after == "rating"}
             try:
+                progress("planning services, managers and suitability")
+                plan = allocate(run.rating.classification, run.tables, policy, as_of=as_of,
+                                calendar=run.params.calendar, previous_r=run.previous_r)
+                t = run.timer.lap("service plan", t)
+                files += _write_plan(run, plan, stage, as_of)
+                write_json(run.manifest, stage / "manifest.json")  # replaced whole, atomically
+                t = run.timer.lap("write plan tables and calendars", t)
+                built |= {r.name: build(r) for r in reports if r.name not in built}
+                workbook = f"tiering_{out.name}.xlsx"
                 write_workbook(stage / workbook, _workbook_sheets(
                     run, plan, policy.reports.mask_csv, policy.reports.workbook_max_rows))
                 files.append(workbook)
                 run.timer.record("write workbook (beside the reports)",
                                  time.perf_counter() - t)
                 links = []
-                for report, future in zip(reports, built, strict=True):
-                    seconds = future.result()
+                for report in reports:
+                    seconds = built[report.name].result()
                     for step, value in seconds.items():
                         run.timer.record(f"{step} {report.name} (beside the others)", value)
                     links.append((report.title, f"reports/{report.name}.html"))
@@ -240,6 +245,26 @@ def verify_job(
             elif recorded_file.read_bytes() != (Path(tmp) / name).read_bytes():
                 problems.append(f"{name}: re-computed table differs from the published one")
     return problems
+
+
+def _write_plan(run, plan: Allocation, stage: Path, as_of: date) -> list[str]:
+    """The plan's tables, the fee contribution and the managers' calendars; their names."""
+    policy = run.params.policy
+    files = []
+    for stem, frame in plan.tables().items():
+        write_csv(mask_frame(frame, enabled=policy.reports.mask_csv), stage / f"{stem}.csv",
+                  sort_by=PLAN_ORDER[stem])
+        files.append(f"{stem}.csv")
+    run.manifest["rows"]["plan"] = {stem: len(f) for stem, f in plan.tables().items()}
+    if "fee_contribution.csv" not in files:  # derived fees, beside the ledger (SPEC 2.7)
+        contribution = derived_fees(run.tables, as_of, policy.fees)
+        write_csv(contribution, stage / "fee_contribution.csv", sort_by=["client_id", "year"])
+        files.append("fee_contribution.csv")
+    names = run.tables["clients"].set_index("client_id")["name"]
+    ics = write_calendars(plan.visit_schedule, stage / "calendars",
+                          managers=run.tables.get("managers"), names=names, as_of=as_of)
+    files.extend(f"calendars/{path.name}" for path in ics)
+    return files
 
 
 def _build_report(report: Report, stage: Path, data: Path, out_root: Path, period: str,

@@ -173,15 +173,20 @@ def _value_text(value: object, float_format: str, zero: str) -> str | None:
 def write_json(obj: object, path: Path) -> None:
     """Write ``obj`` as JSON: UTF-8, unescaped non-ASCII, indent 2, sorted keys, final newline.
 
-    Dates and datetimes become ISO strings (a naive pandas Timestamp at midnight is written as a
-    date), numpy scalars Python numbers, paths POSIX strings, NaN/NaT/NA null, sets sorted
-    lists, dataclasses and pydantic models dicts; anything else raises TypeError.
+    The file is written beside and moved into place, so a reader sees the old or the new file,
+    never half of one. Dates and datetimes become ISO strings (a naive pandas Timestamp at
+    midnight is written as a date), numpy scalars Python numbers, paths POSIX strings,
+    NaN/NaT/NA null, sets sorted lists, dataclasses and pydantic models dicts; anything else
+    raises TypeError.
     """
     text = json.dumps(_jsonable(obj), ensure_ascii=False, indent=2, sort_keys=True,
                       allow_nan=False)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with Path(path).open("w", encoding="utf-8", newline="\n") as handle:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.part")  # replaced whole: a reader never sees half
+    with part.open("w", encoding="utf-8", newline="\n") as handle:
         handle.write(text + "\n")
+    os.replace(part, path)
 
 
 def _jsonable(obj: object) -> object:
