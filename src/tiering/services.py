@@ -97,18 +97,31 @@ def _managers(plan: pd.DataFrame, assignments: pd.DataFrame | None) -> pd.DataFr
     """For each row of `plan`, the client's assignment row that bears on the service: the one
     of the service's role when the service is a manager role and there is one, else the
     client's first row (an assigned one when there is one). Columns role, manager_id,
-    assigned, reason and found (whether the client has any row), aligned with `plan`."""
-    rows = _assigned(assignments)
-    by_role = plan[["client_id", "service_id"]].merge(
-        rows.drop_duplicates(["client_id", "role"]), left_on=["client_id", "service_id"],
-        right_on=["client_id", "role"], how="left")
-    first = plan[["client_id"]].merge(rows.drop_duplicates("client_id"), on="client_id",
-                                      how="left")
-    own = by_role["role"].notna().to_numpy()
-    out = pd.DataFrame({c: np.where(own, by_role[c].to_numpy(dtype=object),
-                                    first[c].to_numpy(dtype=object))
-                        for c in ("role", "manager_id", "reason")}, index=plan.index)
-    out["assigned"] = np.where(own, by_role["assigned"].eq(True), first["assigned"].eq(True))
+    assigned, reason and found (whether the client has any row), aligned with `plan`.
+
+    Looked up by position (hash lookups of the ids), not merged: the plan has a few rows per
+    client, millions at a million clients."""
+    rows = _assigned(assignments).reset_index(drop=True)
+    first = rows.drop_duplicates("client_id")
+    at = pd.Index(first["client_id"]).get_indexer(plan["client_id"])
+    pick = np.full(len(plan), -1, dtype=np.int64)
+    pick[at >= 0] = first.index.to_numpy()[at[at >= 0]]
+    by_role = rows.drop_duplicates(["client_id", "role"])
+    maybe = np.flatnonzero(plan["service_id"].isin(by_role["role"].dropna().unique()).to_numpy())
+    if len(maybe) and len(by_role):
+        keys = pd.MultiIndex.from_arrays([by_role["client_id"], by_role["role"]])
+        hit = keys.get_indexer(pd.MultiIndex.from_arrays(
+            [plan["client_id"].to_numpy()[maybe], plan["service_id"].to_numpy()[maybe]]))
+        pick[maybe[hit >= 0]] = by_role.index.to_numpy()[hit[hit >= 0]]
+    found = pick >= 0
+    out = pd.DataFrame(index=plan.index)
+    for column in ("role", "manager_id", "reason"):
+        values = np.asarray(rows[column].to_numpy(dtype=object), dtype=object)
+        taken = np.full(len(plan), None, dtype=object)
+        taken[found] = values[pick[found]]
+        out[column] = taken
+    assigned = rows["assigned"].eq(True).to_numpy()
+    out["assigned"] = found & assigned[pick] if len(rows) else False
     out["found"] = out["role"].notna()
     return out
 
