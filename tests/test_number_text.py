@@ -43,3 +43,12 @@ def test_str_array_is_pandas_str():
     out = pd.Series(str_array(pa.array(["a", None, "丙"])))
     assert out.dtype == pd.StringDtype(na_value=np.nan)
     assert out.tolist()[0] == "a" and pd.isna(out.tolist()[1]) and out.tolist()[2] == "丙"
+
+
+def test_among_looks_text_up_in_a_pool_and_falls_back_to_isin():
+    from tiering.number_text import among
+
+    values = pd.Series(["C1", "C2", None, "C9"], dtype="str")
+    pool = pd.Series(["C9", "C1", "C5"], dtype="str")
+    assert among(values, pool).tolist() == [True, False, False, True]  # missing: not among
+    assert among(pd.Series([1, 2, 3]), pd.Series([3, 1])).tolist() == [True, False, True]

@@ -12,12 +12,11 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from tiering import cycle as cycles
 from tiering import features, fee_sharing, questionnaire, rfm, tiers
 from tiering.fee_params import FeeParams, FeeSource
+from tiering.number_text import among
 from tiering.params import Parameters, Policy
 from tiering.schemas import Classification, Excluded, output_columns
 from tiering.sessions import Session
@@ -216,19 +215,9 @@ def client_categories(
     recorded = questionnaire.recorded_category_findings(clients, latest["category"], risk)
     findings = pd.concat([f for f in (findings, recorded) if not f.empty]
                          or [findings], ignore_index=True)
-    findings = findings[_among(findings["client_id"], scope["client_id"])]
+    findings = findings[among(findings["client_id"], scope["client_id"])]
     findings = findings.sort_values(["client_id", "table", "row", "finding"], kind="mergesort")
     return latest, findings.reset_index(drop=True)
-
-
-def _among(values: pd.Series, pool: pd.Series) -> np.ndarray:
-    """`values.isin(pool)` as a boolean array; text by Arrow's hash look-up (pandas' `isin`
-    on Arrow-backed text can take seconds for a few thousand values in a million)."""
-    if isinstance(values.dtype, pd.StringDtype) and isinstance(pool.dtype, pd.StringDtype):
-        wanted = pa.array(values)
-        found = pc.is_in(wanted, value_set=pa.array(pool).cast(wanted.type))
-        return found.to_numpy(zero_copy_only=False)
-    return values.isin(pool).to_numpy()
 
 
 def _reasons(rated: pd.DataFrame, findings: pd.DataFrame) -> pd.Series:

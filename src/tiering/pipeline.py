@@ -23,6 +23,7 @@ from tiering.cycle import active_overrides, period_label
 from tiering.history import History
 from tiering.loading import InputFileError, file_sha256, find_table, read_table
 from tiering.masking import mask_frame
+from tiering.number_text import among
 from tiering.params import Parameters, load_parameters
 from tiering.schemas import TABLES
 from tiering.writing import staged_output, write_csv, write_json
@@ -199,7 +200,7 @@ def _rate_in(session: sessions.Session, inputs: Inputs, params: Parameters, time
     if not problems.empty:
         kept = typed["clients"]["client_id"]
         bad_clients = set_aside_rows[(set_aside_rows["table"] == "clients")
-                                     & ~set_aside_rows["client_id"].isin(kept)]
+                                     & ~among(set_aside_rows["client_id"], kept)]
         for cid, grp in bad_clients.groupby("client_id", sort=True):
             set_aside[cid] = "; ".join(f"{c} {p}" for c, p in zip(grp["column"], grp["problem"],
                                                                  strict=True))
@@ -219,7 +220,7 @@ def _rate_in(session: sessions.Session, inputs: Inputs, params: Parameters, time
     timer.lap("rate", t)
     _check_every_client(tables["clients"], rating, set_aside)
     applied = active_overrides(tables.get("overrides"), as_of)
-    applied = applied[applied["client_id"].isin(rating.classification["client_id"])].rename(
+    applied = applied[among(applied["client_id"], rating.classification["client_id"])].rename(
         columns={"value": "level"})
 
     due = calendar.due_date(cycle, as_of, params.calendar, params.policy.cycle.due_working_days)
