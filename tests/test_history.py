@@ -181,3 +181,15 @@ def test_rerun_replaces_activity_and_a_run_without_activity_keeps_older_scores(h
     history.record("quarterly", date(2026, 6, 30), ratings(("A", "vip")), META)  # classify only
     # the Q2 re-run recorded no activity: Q1's score is the latest before Q3
     assert history.previous_r(date(2026, 9, 30)).to_dict() == {"A": 5}
+
+
+def test_a_pending_run_counts_only_when_its_block_succeeds(tmp_path):
+    h = History(tmp_path / "h.sqlite")
+    ratings = pd.DataFrame({"client_id": ["C1"], "level": ["vip"], "base_level": ["vip"],
+                            "tier": ["vip"], "category": ["balanced"]})
+    with pytest.raises(RuntimeError), h.pending("quarterly", date(2026, 9, 30), ratings, {}):
+        raise RuntimeError("a report failed")
+    assert h.runs().empty and h.in_force(date(2026, 12, 31)).empty
+    with h.pending("quarterly", date(2026, 9, 30), ratings, {}):
+        pass
+    assert h.in_force(date(2026, 12, 31))["level"].tolist() == ["vip"]

@@ -197,13 +197,18 @@ def test_a_failing_notebook_leaves_the_previous_output_intact(published, tmp_pat
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, broken / "20-broken.ipynb")
-    result = run(data, folder.parent, "--force", notebooks=broken)
+    fresh = tmp_path / "history.sqlite"  # the failed run must leave no trace in it either
+    result = run(data, folder.parent, "--force", "--history", str(fresh), notebooks=broken)
     assert result.exit_code == 2
     assert "20-broken.ipynb failed in cell" in result.output and "KeyError" in result.output
     kept = folder.parent / ".failed" / "2026Q3" / "20-broken.ipynb"
     assert kept.is_file()
     after = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert after == before
+    from tiering.history import History
+
+    # its rows were written while the reports ran, then rolled back
+    assert History(fresh).runs().empty and History(fresh).in_force(date(2027, 1, 1)).empty
     assert not list(folder.parent.glob(".staging-*"))
 
 

@@ -8,8 +8,8 @@ written. No clock: a run is identified by its cycle and as-of date.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
-from contextlib import closing
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -35,9 +35,10 @@ class History:
     def __init__(self, path: Path):
         self.path = path
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, any_thread: bool = False) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path)
+        # any_thread: opened in one thread, committed in another (never at the same time)
+        con = sqlite3.connect(self.path, check_same_thread=not any_thread)
         con.execute("PRAGMA cache_size = -262144")  # 256 MiB: a million-row index stays cached
         con.executescript(_SCHEMA)
         return con
@@ -88,12 +89,23 @@ class History:
         """Write one run, replacing an earlier run of the same cycle and as-of date.
 
         `activity` (client_id, r), when given, is kept for the next run's churn warnings."""
+        with self.pending(cycle, as_of, ratings, meta, activity):
+            pass
+
+    @contextmanager
+    def pending(self, cycle: str, as_of: date, ratings: pd.DataFrame,
+                meta: Mapping[str, object], activity: pd.DataFrame | None = None,
+                ) -> Iterator[None]:
+        """Write one run as `record` does, in a transaction committed when the block ends
+        without an error and rolled back otherwise: the rows are written on entering (while
+        other work goes on, at a million clients), the run counts only once all succeeded.
+        The block may be entered in one thread and left in another."""
         if cycle == "adhoc":
             raise ValueError("ad hoc runs are never written to the official history")
         key = (cycle, as_of.isoformat())
         columns = [ratings[c].astype(object).where(ratings[c].notna(), "").tolist()
                    for c in RATING_COLUMNS]
-        with closing(self._connect()) as con, con:
+        with closing(self._connect(any_thread=True)) as con, con:  # commit, or roll back
             con.execute("DELETE FROM ratings WHERE cycle = ? AND as_of = ?", key)
             con.execute("DELETE FROM runs WHERE cycle = ? AND as_of = ?", key)
             con.execute("DELETE FROM activity WHERE cycle = ? AND as_of = ?", key)
@@ -111,6 +123,7 @@ class History:
                 ids = activity["client_id"].astype(str).tolist()
                 con.executemany("INSERT INTO activity VALUES (?, ?, ?, ?)",
                                 ((*key, c, r) for c, r in zip(ids, scores, strict=True)))
+            yield
 
     def runs(self) -> pd.DataFrame:
         if not self.path.exists():

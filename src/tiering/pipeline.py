@@ -10,6 +10,7 @@ import platform
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import metadata
@@ -296,10 +297,19 @@ def write_tables(run: RatedRun, folder: Path, *, mask: bool = False) -> list[str
 def record(run: RatedRun, history: History, activity: pd.DataFrame | None = None) -> None:
     """Write an official run to the rating history (never an ad hoc one), with the RFM
     recency scores (`activity`: client_id, r) when the run scored activity."""
-    if run.cycle != "adhoc":
-        history.record(run.cycle, run.as_of, run.rating.for_history(),
-                       {"params_version": run.params.policy.version,
-                        "params_hash": run.params.hash}, activity)
+    with recording(run, history, activity):
+        pass
+
+
+def recording(run: RatedRun, history: History,
+              activity: pd.DataFrame | None = None) -> AbstractContextManager:
+    """`record` as a block: the rows are written on entering, committed when the block ends
+    without an error (nothing for an ad hoc run)."""
+    if run.cycle == "adhoc":
+        return nullcontext()
+    return history.pending(run.cycle, run.as_of, run.rating.for_history(),
+                           {"params_version": run.params.policy.version,
+                            "params_hash": run.params.hash}, activity)
 
 
 def classify_job(

@@ -12,7 +12,8 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,7 +28,7 @@ from tiering.cycle import parse_period, period_label
 from tiering.history import History
 from tiering.loading import file_sha256, find_table
 from tiering.masking import mask_frame
-from tiering.pipeline import RunError, rate_run, record, write_tables
+from tiering.pipeline import RunError, rate_run, recording, write_tables
 from tiering.workbook import write_workbook
 from tiering.writing import write_csv, write_json
 
@@ -156,17 +157,23 @@ def run_job(
         # The reports run in their own kernels, REPORT_WORKERS at a time: those that read only
         # the rating's tables (`"after": "rating"`) beside the plan, the others once the plan's
         # tables are written, beside the workbook (which no report reads).
-        with ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool:
+        with (ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool,
+              ThreadPoolExecutor(max_workers=1) as writer, ExitStack() as history_write):
             def build(report: Report) -> Future:
                 return pool.submit(_build_report, report, stage, data, out_root, out.name,
                                    policy.reports.list_cap, progress)
 
             built = {r.name: build(r) for r in reports if r.after == "rating"}
+            history_rows: Future | None = None
             try:
                 progress("planning services, managers and suitability")
                 plan = allocate(run.rating.classification, run.tables, policy, as_of=as_of,
                                 calendar=run.params.calendar, previous_r=run.previous_r)
                 t = run.timer.lap("service plan", t)
+                # the history's rows are written beside the files (SQLite works outside the
+                # GIL), committed only once everything has succeeded
+                history_rows = writer.submit(_timed, history_write.enter_context,
+                                             recording(run, history, activity=plan.rfm))
                 files += _write_plan(run, plan, stage, as_of)
                 write_json(run.manifest, stage / "manifest.json")  # replaced whole, atomically
                 t = run.timer.lap("write plan tables and calendars", t)
@@ -177,6 +184,7 @@ def run_job(
                 files.append(workbook)
                 run.timer.record("write workbook (beside the reports)",
                                  time.perf_counter() - t)
+                run.timer.record("history rows (beside the files)", history_rows.result())
                 links = []
                 for report in reports:
                     seconds = built[report.name].result()
@@ -185,18 +193,19 @@ def run_job(
                     links.append((report.title, f"reports/{report.name}.html"))
             except BaseException:
                 pool.shutdown(cancel_futures=True)
+                if history_rows is not None:  # its transaction is then rolled back
+                    wait([history_rows])
                 raise
-        t = run.timer.lap(f"reports and workbook (wall, {REPORT_WORKERS} at a time)", t)
-
-        run.manifest["reports"] = [{"title": title, "html": href} for title, href in links]
-        run.manifest["files"] = sorted(files)
-        progress("writing index.html and manifest.json")
-        site.write_index(stage, run.manifest, links,
-                         [(_file_title(f), f) for f in sorted(files)])
-        run.timer.lap("index", t)
-        run.manifest["timings_seconds"] = run.timer.in_order()
-        write_json(run.manifest, stage / "manifest.json")
-        record(run, history, activity=plan.rfm)
+            t = run.timer.lap(f"reports and workbook (wall, {REPORT_WORKERS} at a time)", t)
+            run.manifest["reports"] = [{"title": title, "html": href} for title, href in links]
+            run.manifest["files"] = sorted(files)
+            progress("writing index.html and manifest.json")
+            site.write_index(stage, run.manifest, links,
+                             [(_file_title(f), f) for f in sorted(files)])
+            run.timer.lap("index", t)
+            run.manifest["timings_seconds"] = run.timer.in_order()
+            write_json(run.manifest, stage / "manifest.json")
+        # the history's transaction is committed above, as the block ends; then the swap
         _swap_into_place(stage, out)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -245,6 +254,13 @@ def verify_job(
             elif recorded_file.read_bytes() != (Path(tmp) / name).read_bytes():
                 problems.append(f"{name}: re-computed table differs from the published one")
     return problems
+
+
+def _timed(call: Callable, *args: object) -> float:
+    """Seconds `call(*args)` took."""
+    began = time.perf_counter()
+    call(*args)
+    return time.perf_counter() - began
 
 
 def _write_plan(run, plan: Allocation, stage: Path, as_of: date) -> list[str]:
