@@ -151,9 +151,7 @@ def service_plan(
     - other services: empty.
     """
     quota = VISITS_PER_YEAR if visits_per_year is None else visits_per_year
-    clients = classification[["client_id", "level", "category"]]
-    pairs = clients[["level", "category"]].drop_duplicates()
-    plan = clients.merge(_grid(params, pairs), on=["level", "category"], how="inner")
+    plan = _granted(classification[["client_id", "level", "category"]], params)
 
     manager = _managers(plan, assignments)
     plan = plan[~plan["capacity"] | manager["assigned"]]
@@ -180,8 +178,33 @@ def service_plan(
         times.notna(), MAY_VISIT)
 
     plan = plan.assign(detail=detail.astype(object).where(detail.notna(), None))
-    plan = plan.sort_values(["client_id", "_order"], kind="mergesort")
     return plan[PLAN_COLUMNS].reset_index(drop=True)
+
+
+def _granted(clients: pd.DataFrame, params: ServiceParams) -> pd.DataFrame:
+    """Every (client, service) the matrix does not refuse, by client_id then catalogue order,
+    with the service's columns, `_order` and `capacity`.
+
+    Built by position, not by a merge: the clients' (level, category) pairs are coded, each
+    pair's services are a block of the grid, and each client's rows repeat its block."""
+    clients = clients.sort_values("client_id", kind="mergesort").reset_index(drop=True)
+    codes, pairs = pd.MultiIndex.from_arrays([clients["level"], clients["category"]]).factorize()
+    pairs = pairs.to_frame(index=False, name=["level", "category"])
+    grid = _grid(params, pairs)
+    grid["_pair"] = pd.MultiIndex.from_frame(pairs).get_indexer(
+        pd.MultiIndex.from_frame(grid[["level", "category"]]))
+    grid = grid.sort_values(["_pair", "_order"], kind="mergesort").reset_index(drop=True)
+    counts = np.bincount(grid["_pair"].to_numpy(), minlength=len(pairs))
+    starts = np.cumsum(counts) - counts
+    each = counts[codes]
+    who = np.repeat(np.arange(len(clients)), each)
+    which = np.repeat(starts[codes], each) + (np.arange(each.sum()) - np.repeat(
+        np.cumsum(each) - each, each))
+    services = grid.drop(columns=["level", "category", "_pair"]).take(which)
+    out = clients.take(who).reset_index(drop=True)
+    for column in services.columns:
+        out[column] = services[column].to_numpy()
+    return out
 
 
 def _fund_detail(rows: pd.DataFrame, tolerance: pd.DataFrame | None,
