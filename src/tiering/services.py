@@ -103,7 +103,10 @@ def _managers(plan: pd.DataFrame, assignments: pd.DataFrame | None) -> pd.DataFr
     client, millions at a million clients."""
     rows = _assigned(assignments).reset_index(drop=True)
     first = rows.drop_duplicates("client_id")
-    at = pd.Index(first["client_id"]).get_indexer(plan["client_id"])
+    # each distinct client is looked up once (Arrow's dictionary encoding codes the rows)
+    codes, ids = pd.factorize(plan["client_id"])
+    at = pd.Index(first["client_id"]).get_indexer(ids)[codes]
+    at[codes < 0] = -1
     pick = np.full(len(plan), -1, dtype=np.int64)
     pick[at >= 0] = first.index.to_numpy()[at[at >= 0]]
     by_role = rows.drop_duplicates(["client_id", "role"])
@@ -159,12 +162,14 @@ def service_plan(
 
     detail = pd.Series(None, index=plan.index, dtype=object)
     roles = plan["service_id"].isin(MANAGER_ROLES)
-    reason = manager["reason"].where(manager["found"], NO_ASSIGNMENT).fillna("").astype(str)
+    role_rows = manager.loc[roles]  # only the manager services' rows have a manager detail
+    reason = role_rows["reason"].where(role_rows["found"], NO_ASSIGNMENT).fillna("").astype(str)
     unassigned = (UNASSIGNED + ": " + reason).where(reason.ne(""), UNASSIGNED)
-    other_role = manager["role"].ne(plan["service_id"])
-    named = manager["manager_id"].astype(object).where(
-        ~other_role, manager["manager_id"].astype(str) + " (" + manager["role"].astype(str) + ")")
-    detail[roles] = named.where(manager["assigned"], unassigned)[roles]
+    other_role = role_rows["role"].ne(plan.loc[roles, "service_id"].astype(object))
+    named = role_rows["manager_id"].astype(object).where(
+        ~other_role,
+        role_rows["manager_id"].astype(str) + " (" + role_rows["role"].astype(str) + ")")
+    detail[roles] = named.where(role_rows["assigned"], unassigned)
 
     funds = plan["service_id"].eq("fund_products")
     detail[funds] = _fund_detail(plan[funds], tolerance, params)
@@ -201,10 +206,8 @@ def _granted(clients: pd.DataFrame, params: ServiceParams) -> pd.DataFrame:
     which = np.repeat(starts[codes], each) + (np.arange(each.sum()) - np.repeat(
         np.cumsum(each) - each, each))
     services = grid.drop(columns=["level", "category", "_pair"]).take(which)
-    out = clients.take(who).reset_index(drop=True)
-    for column in services.columns:
-        out[column] = services[column].to_numpy()
-    return out
+    return pd.concat([clients.take(who).reset_index(drop=True),
+                      services.reset_index(drop=True)], axis=1)
 
 
 def _fund_detail(rows: pd.DataFrame, tolerance: pd.DataFrame | None,
