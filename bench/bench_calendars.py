@@ -40,7 +40,14 @@ import numpy as np
 import pandas as pd
 from icalendar import Event
 
-from tiering.calendars import SLOTS, SUMMARY_WORDS, TZID, VISIT_HOURS, write_calendars
+from tiering.calendars import (
+    SLOTS,
+    SUMMARY_WORDS,
+    TZID,
+    VISIT_HOURS,
+    _titles,  # the titles are unchanged too
+    write_calendars,
+)
 from tiering.calendars import _calendar as calendar_header  # the header is unchanged
 from tiering.masking import mask_name
 
@@ -107,7 +114,7 @@ def names_of(c_ids: np.ndarray, rng: np.random.Generator) -> pd.Series:
 def old_write_calendars(schedule, folder, *, managers=None, names=None, as_of=None):
     folder = Path(folder)
     rows = old_rows(schedule)
-    titles = old_titles(managers)
+    titles = _titles(managers)  # unchanged by the new writer: shared
     ids = sorted(set(rows["manager_id"]) | set(titles))
     stamp_day = as_of if as_of is not None else (
         rows["date"].min() if not rows.empty else None)
@@ -143,20 +150,6 @@ def old_rows(schedule):
     out["slot"] = 0
     out.loc[visits, "slot"] = out.loc[visits].groupby(["manager_id", "date"]).cumcount()
     return out.reset_index(drop=True)
-
-
-def old_titles(managers):
-    if managers is None or managers.empty:
-        return {}
-    staff = managers.copy()
-    if "active" in staff:
-        staff = staff.loc[staff["active"].astype("boolean").fillna(True).astype(bool)]
-    names = staff["name"].astype("str") if "name" in staff else pd.Series("", index=staff.index)
-    titles = {}
-    for m, n in zip(staff["manager_id"].astype("str"), names, strict=True):
-        who = "" if pd.isna(n) or not str(n).strip() else f" {str(n).strip()}"
-        titles[m] = f"拜访与关怀日程 {m}{who}"
-    return titles
 
 
 def old_event(manager, row, names: Mapping[str, str] | None, stamp):
