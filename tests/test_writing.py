@@ -248,3 +248,12 @@ def test_staged_output_does_not_create_the_folder_on_error(tmp_path: Path) -> No
         raise KeyError("x")
     assert not out_dir.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_csv_sorts_by_one_key_with_ties_and_missing_values(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    # already in order (ties keep their order), then out of order, then a missing key last
+    write_csv(pd.DataFrame({"k": ["a", "a", "b"], "v": [2, 1, 3]}), path, sort_by=["k"])
+    assert path.read_text(encoding="utf-8-sig") == "k,v\na,2\na,1\nb,3\n"
+    write_csv(pd.DataFrame({"k": ["b", None, "a"], "v": [1, 2, 3]}), path, sort_by=["k"])
+    assert path.read_text(encoding="utf-8-sig") == "k,v\na,3\nb,1\n,2\n"
