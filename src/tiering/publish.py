@@ -156,7 +156,8 @@ def run_job(
         t = run.timer.lap("write tables", t)
         # The reports run in their own kernels, REPORT_WORKERS at a time: those that read only
         # the rating's tables (`"after": "rating"`) beside the plan, the others once the plan's
-        # tables are written, beside the workbook (which no report reads).
+        # tables are written, beside the fee contribution and the workbook (which no report
+        # reads).
         with (ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool,
               ThreadPoolExecutor(max_workers=1) as writer, ExitStack() as history_write):
             def build(report: Report) -> Future:
@@ -178,11 +179,16 @@ def run_job(
                 write_json(run.manifest, stage / "manifest.json")  # replaced whole, atomically
                 t = run.timer.lap("write plan tables and calendars", t)
                 built |= {r.name: build(r) for r in reports if r.name not in built}
+                if "fee_contribution.csv" not in files:  # derived fees (SPEC 2.7): no report
+                    contribution = derived_fees(run.tables, as_of, policy.fees)  # reads them
+                    write_csv(contribution, stage / "fee_contribution.csv",
+                              sort_by=["client_id", "year"])
+                    files.append("fee_contribution.csv")
                 workbook = f"tiering_{out.name}.xlsx"
                 write_workbook(stage / workbook, _workbook_sheets(
                     run, plan, policy.reports.mask_csv, policy.reports.workbook_max_rows))
                 files.append(workbook)
-                run.timer.record("write workbook (beside the reports)",
+                run.timer.record("fee contribution and workbook (beside the reports)",
                                  time.perf_counter() - t)
                 run.timer.record("history rows (beside the files)", history_rows.result())
                 links = []
@@ -264,7 +270,7 @@ def _timed(call: Callable, *args: object) -> float:
 
 
 def _write_plan(run, plan: Allocation, stage: Path, as_of: date) -> list[str]:
-    """The plan's tables, the fee contribution and the managers' calendars; their names."""
+    """The plan's tables and the managers' calendars (what the reports read); their names."""
     policy = run.params.policy
     files = []
     for stem, frame in plan.tables().items():
@@ -272,10 +278,6 @@ def _write_plan(run, plan: Allocation, stage: Path, as_of: date) -> list[str]:
                   sort_by=PLAN_ORDER[stem])
         files.append(f"{stem}.csv")
     run.manifest["rows"]["plan"] = {stem: len(f) for stem, f in plan.tables().items()}
-    if "fee_contribution.csv" not in files:  # derived fees, beside the ledger (SPEC 2.7)
-        contribution = derived_fees(run.tables, as_of, policy.fees)
-        write_csv(contribution, stage / "fee_contribution.csv", sort_by=["client_id", "year"])
-        files.append("fee_contribution.csv")
     names = run.tables["clients"].set_index("client_id")["name"]
     ics = write_calendars(plan.visit_schedule, stage / "calendars",
                           managers=run.tables.get("managers"), names=names, as_of=as_of)
