@@ -27,6 +27,7 @@ import pyarrow.csv as pa_csv
 
 from tiering.features import rating_periods
 from tiering.loading import find_table, read_table
+from tiering.number_text import STR
 from tiering.schemas import TABLES
 
 TOTAL = "合计"
@@ -71,7 +72,6 @@ REPORT_COLUMNS = ("client_id", "level", "computed_level", "previous_level", "cat
                   "reasons")
 #: The columns every report needs: ids, and the levels and categories a run has.
 LEVEL_COLUMNS = ("client_id", "level", "computed_level", "previous_level", "category")
-_TEXT = pd.StringDtype(na_value=np.nan)  # pandas' ``str``
 _OVERRIDE = re.compile(r"override: level set to (?P<level>\S+) \((?P<reason>.*)\), approved by "
                        r"(?P<approved_by>.*), effective (?P<effective_from>\S+) to "
                        r"(?P<effective_to>\S+)$")
@@ -152,13 +152,13 @@ def _read_csv(path: Path, optional: bool = False, *,
         table = pa_csv.read_csv(path, convert_options=convert,
                                 parse_options=pa_csv.ParseOptions(newlines_in_values=True))
     # large_string: what pandas' ``str`` holds, so no copy
-    return table.to_pandas(types_mapper={pa.large_string(): _TEXT}.get)
+    return table.to_pandas(types_mapper={pa.large_string(): STR}.get)
 
 
 def _numbers(column: pd.Series) -> pd.Series:
     """`pd.to_numeric` of a text column, parsed by pyarrow: whole numbers (digits only, none
     missing) as int64, anything else as float64 (missing NaN)."""
-    if column.dtype != _TEXT or not len(column):
+    if column.dtype != STR or not len(column):
         return pd.to_numeric(column)
     text = pa.chunked_array(pa.array(column))
     try:
