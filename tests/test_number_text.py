@@ -52,3 +52,15 @@ def test_among_looks_text_up_in_a_pool_and_falls_back_to_isin():
     pool = pd.Series(["C9", "C1", "C5"], dtype="str")
     assert among(values, pool).tolist() == [True, False, False, True]  # missing: not among
     assert among(pd.Series([1, 2, 3]), pd.Series([3, 1])).tolist() == [True, False, True]
+
+
+def test_among_takes_an_object_pool_of_text_through_arrow_and_a_mixed_one_through_isin():
+    from tiering.number_text import among
+
+    values = pd.Series(["C1", "C2", "C9"], dtype="str")
+    # a merged frame's ids come back as object: the same answer as a text pool
+    assert among(values, pd.Series(["C9", "C1", None], dtype=object)).tolist() == [
+        True, False, True]
+    assert among(values, pd.Series([], dtype=object)).tolist() == [False, False, False]
+    # a pool holding a number is not text: pandas' isin decides (1 is not "C1")
+    assert among(values, pd.Series([1, "C2"], dtype=object)).tolist() == [False, True, False]

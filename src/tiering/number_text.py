@@ -68,8 +68,16 @@ def str_array(values: pa.Array) -> pd.api.extensions.ExtensionArray:
 def among(values: pd.Series, pool: pd.Series) -> np.ndarray:
     """`values.isin(pool)` as a boolean array; text by Arrow's hash look-up (pandas' `isin`
     on Arrow-backed text can take seconds for a few thousand values in a million)."""
-    if isinstance(values.dtype, pd.StringDtype) and isinstance(pool.dtype, pd.StringDtype):
+    if isinstance(values.dtype, pd.StringDtype) and (
+            isinstance(pool.dtype, pd.StringDtype) or pool.dtype == object):
         wanted = pa.array(values)
-        found = pc.is_in(wanted, value_set=pa.array(pool).cast(wanted.type))
+        try:  # an object pool is converted once; one holding other than text is not text
+            pool_array = pa.array(pool, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return values.isin(pool).to_numpy()
+        if not pa.types.is_string(pool_array.type) and not pa.types.is_large_string(
+                pool_array.type) and pool_array.null_count < len(pool_array):
+            return values.isin(pool).to_numpy()
+        found = pc.is_in(wanted, value_set=pool_array.cast(wanted.type))
         return found.to_numpy(zero_copy_only=False)
     return values.isin(pool).to_numpy()
