@@ -407,8 +407,59 @@ def test_quick_clean_counts_rows_and_rows_after_the_as_of_date(tmp_path):
     folder = _parquet(tmp_path / "daily_assets", _balances())
     with duckdb.connect() as con:
         # three rows; A's row of 2 October is after the as-of date (30 September is not)
-        assert engines.quick_clean(con, folder, "daily_assets", client_ids=["A", "B"],
-                                   as_of=date(2026, 9, 30)) == (3, 1)
+        found = engines.quick_clean(con, folder, "daily_assets", client_ids=["A", "B"],
+                                    as_of=date(2026, 9, 30))
+        assert (found.rows, found.late, found.span_sums) == (3, 1, None)
+
+
+def test_quick_clean_counts_a_row_on_the_day_after_the_as_of_date_as_late(tmp_path):
+    import duckdb
+
+    # blocks of 1,024 days end on the as-of date: 30 Sep is in, 1 Oct out; a row 1,024 days
+    # before (12 Dec 2023) is another block's day, not a duplicate of 1 Oct
+    frame = _balances(date=[date(2026, 9, 30), date(2026, 10, 1), date(2023, 12, 12)])
+    with duckdb.connect() as con:
+        found = engines.quick_clean(con, _parquet(tmp_path / "daily_assets", frame),
+                                    "daily_assets", client_ids=["A", "B"],
+                                    as_of=date(2026, 9, 30))
+        assert (found.rows, found.late) == (3, 1)
+
+
+def test_quick_clean_sums_each_span_per_client_in_the_same_scan(tmp_path):
+    import duckdb
+
+    frame = pd.DataFrame({
+        "client_id": ["A", "A", "A", "A", "B", "B"],
+        "date": [date(2025, 12, 31), date(2026, 1, 1), date(2026, 9, 1), date(2026, 10, 2),
+                 date(2024, 12, 31), date(2026, 9, 30)],
+        "total_assets": [5.0, 4.0, 1.0, 2.0, 7.0, 3.0]})
+    spans = [(date(2026, 1, 1), date(2026, 10, 1)), (date(2025, 1, 1), date(2026, 1, 1))]
+    with duckdb.connect() as con:
+        found = engines.quick_clean(con, _parquet(tmp_path / "daily_assets", frame),
+                                    "daily_assets", client_ids=["A", "B"],
+                                    as_of=date(2026, 9, 30), spans=spans)
+        assert (found.rows, found.late) == (6, 1)  # A's 2 October
+        got = sorted(found.span_sums.fetchall())
+    # B's 2024 row is in neither span; A's row after the as-of date neither
+    assert got == [
+        ("A", "2025-01-01/2026-01-01", 1, 5.0, date(2025, 12, 31), date(2025, 12, 31)),
+        ("A", "2026-01-01/2026-10-01", 2, 5.0, date(2026, 1, 1), date(2026, 9, 1)),
+        ("B", "2026-01-01/2026-10-01", 1, 3.0, date(2026, 9, 30), date(2026, 9, 30)),
+    ]
+
+
+@pytest.mark.parametrize("spans", [
+    [(date(2026, 1, 1), date(2026, 10, 2))],  # ends after the day after the as-of date
+    [(date(2025, 1, 1), date(2026, 1, 2)), (date(2026, 1, 1), date(2026, 10, 1))],  # overlap
+    [(date(2020, 1, 1), date(2026, 1, 1))],  # longer than a block of 1,024 days
+])
+def test_quick_clean_refuses_spans_it_cannot_sum_in_one_group(tmp_path, spans):
+    import duckdb
+
+    with duckdb.connect() as con, pytest.raises(ValueError, match="spans must be"):
+        engines.quick_clean(con, _parquet(tmp_path / "daily_assets", _balances()),
+                            "daily_assets", client_ids=["A", "B"], as_of=date(2026, 9, 30),
+                            spans=spans)
 
 
 @pytest.mark.parametrize("changes", [
@@ -419,11 +470,17 @@ def test_quick_clean_counts_rows_and_rows_after_the_as_of_date(tmp_path):
     {"client_id": ["A", "A", " B"]},  # would need stripping
     {"client_id": ["A", None, "B"]},  # empty required cell
     {"date": ["2026-09-01", "2026-10-02", "2026-09-30"]},  # dates stored as text
+    {"date": [date(1500, 1, 1), date(2026, 10, 2), date(2026, 9, 30)]},  # before 1677
+    {"date": [date(2026, 9, 1), date(2300, 1, 1), date(2026, 9, 30)]},  # after 2262
+    {"date": [date(2026, 9, 1), None, date(2026, 9, 30)]},  # no date
+    {"total_assets": [1.0, None, 3.0]},  # no amount
 ])
-def test_quick_clean_gives_up_on_anything_the_detailed_check_would_report(tmp_path, changes):
+@pytest.mark.parametrize("spans", [[], [(date(2026, 1, 1), date(2026, 10, 1))]])
+def test_quick_clean_gives_up_on_anything_the_detailed_check_would_report(tmp_path, changes,
+                                                                          spans):
     import duckdb
 
     folder = _parquet(tmp_path / "daily_assets", _balances(**changes))
     with duckdb.connect() as con:
         assert engines.quick_clean(con, folder, "daily_assets", client_ids=["A", "B"],
-                                   as_of=date(2026, 9, 30)) is None
+                                   as_of=date(2026, 9, 30), spans=spans) is None

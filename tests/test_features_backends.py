@@ -217,6 +217,60 @@ def test_overlapping_periods_are_each_summed_over_their_own_days(backend):
     assert got[("gap", "W")] == 99.09
 
 
+# --- sums found while checking the table (engines.quick_clean) stand for the coverage scan ---
+
+
+def _quick_sums(tmp_path, periods=(P, Q)):
+    """The mixed balances as a Parquet daily_assets table, checked by `engines.quick_clean`
+    with the periods' spans; the lean relation and the SpanSums it found."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tiering import engines
+
+    folder = tmp_path / "daily_assets"
+    folder.mkdir()
+    frame = MIXED_BALANCES.assign(date=MIXED_BALANCES["date"].dt.date)
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / "part-0.parquet")
+    con = duckdb.connect()
+    spans = [(p.start, date.fromordinal(p.end.toordinal() + 1)) for p in periods]
+    quick = engines.quick_clean(con, folder, "daily_assets",
+                                client_ids=MIXED_CLIENTS["client_id"], as_of=Q.end, spans=spans)
+    lean = engines.lean_parquet(con, folder, "daily_assets", Q.end)
+    sums = features.SpanSums(frozenset(spans), nw.from_native(quick.span_sums).rename(
+        {"n": "rows", "sum_total_assets": "asset_days"}).to_native())
+    return con, quick, lean, sums
+
+
+@pytest.mark.parametrize("denominator", ["open_days", "all_days"])
+def test_the_checks_span_sums_give_the_hand_computed_averages(tmp_path, denominator):
+    con, quick, lean, sums = _quick_sums(tmp_path)
+    # 121 rows, of which dense's five of 21-25 Jan and sparse's of 25 Jan are after 20 Jan
+    assert (quick.rows, quick.late) == (len(MIXED_BALANCES), 6)
+    windows = features.client_windows(con.from_df(MIXED_CLIENTS), (P, Q))
+    got = features.daily_average_assets(lean, windows, denominator=denominator, sums=sums)
+    assert as_dict(got.df()) == (MIXED_OPEN_DAYS if denominator == "open_days"
+                                 else MIXED_ALL_DAYS)
+
+
+def test_span_sums_are_read_when_they_cover_the_spans_and_left_alone_otherwise(tmp_path):
+    con, _, lean, sums = _quick_sums(tmp_path)
+    windows = features.client_windows(con.from_df(MIXED_CLIENTS), (P, Q))
+    # dense's P rows summed to 550 by the scan; sums that say 1,100 make its average 110,
+    # which shows the averages took the given sums rather than reading the balances
+    in_p = (nw.col("client_id") == "dense") & (nw.col("span") == "2025-01-01/2025-01-11")
+    doubled = features.SpanSums(sums.spans, nw.from_native(sums.frame).with_columns(
+        asset_days=nw.when(in_p).then(nw.col("asset_days") * 2).otherwise(nw.col("asset_days"))
+    ).to_native())
+    got = as_dict(features.daily_average_assets(lean, windows, sums=doubled).df())
+    assert got[("dense", "P")] == 110.0 and got[("dense", "Q")] == 155.0
+    # sums for other spans than the windows' are not used: the table is read again
+    elsewhere = features.SpanSums(frozenset({(date(2024, 1, 1), date(2024, 1, 11))}),
+                                  doubled.frame)
+    got = as_dict(features.daily_average_assets(lean, windows, sums=elsewhere).df())
+    assert got == MIXED_OPEN_DAYS
+
+
 # --- rounding and day counts: the same on every backend ------------------------------------------
 
 ROUNDING = pd.DataFrame({"amount": [0.125, 1.005, -0.125, -1.005, -0.004, 2.675]})

@@ -153,7 +153,8 @@ def client_indicators(
     if balances is not None and not (isinstance(balances, pd.DataFrame) and balances.empty):
         # the window frame goes to the balances' engine; per-client averages come back
         averages = session.collect(features.daily_average_assets(
-            balances, session.lift(windows), denominator=denominator, keep=session.keep))
+            balances, session.lift(windows), denominator=denominator, keep=session.keep,
+            sums=session.sums.get("daily_assets")))
         wide = averages.pivot(index="client_id", columns="period", values="avg_assets")
         out["avg_assets_last_year"] = out["client_id"].map(wide.get("last_year")).fillna(0.0)
         out["avg_assets_ytd"] = out["client_id"].map(wide.get("ytd")).fillna(0.0)

@@ -22,13 +22,14 @@ import csv
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
 
+from tiering.features import span_label
 from tiering.loading import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,
@@ -230,19 +231,39 @@ _BOUND_SQL = {"greater_than_or_equal_to": ("min_value", "<"),
               "less_than": ("max_value", ">=")}
 
 
+@dataclass(frozen=True)
+class QuickClean:
+    """What `quick_clean`'s one scan proved: a clean table's row counts and, when spans were
+    asked for, per id and span the rows' count, the sums of the number columns and the first
+    and last date (a relation over a table kept on the connection)."""
+
+    rows: int
+    late: int  # rows after the as-of date
+    span_sums: duckdb.DuckDBPyRelation | None = None
+
+
 def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
-                client_ids: IdSource, as_of: date) -> tuple[int, int] | None:
-    """(rows, rows after ``as_of``) when one aggregating scan proves a typed Parquet table
-    clean of everything ``check_big_table`` looks for; None when it cannot (then run
+                client_ids: IdSource, as_of: date,
+                spans: Sequence[tuple[date, date]] = ()) -> QuickClean | None:
+    """The row counts when one aggregating scan proves a typed Parquet table clean of
+    everything ``check_big_table`` looks for; None when it cannot (then run
     ``check_big_table``, which lists the problems with their rows).
 
     For a table keyed by ids and a date (daily_assets) whose Parquet columns already have the
     schema's kinds and whose only value checks are bounds: the rows are grouped by id and a
-    block of 1,024 days, counting rows, distinct days (a bitmap), bad cells (empty required,
-    NaN or out of bounds, a date pandas cannot hold) and rows after the as-of date. The few
-    million groups then show duplicates (more rows than days), unknown ids (an anti-join of the
-    distinct ids) and ids that would need stripping. Problems are rare, so the detailed checks
+    block of 1,024 days, counting rows, distinct days (a bitmap), filled cells and each
+    column's least and greatest value. The few million groups then show empty required cells,
+    NaN (the greatest of a column holding one), values out of bounds or dates pandas cannot
+    hold (the least and the greatest), duplicates (more rows than days), unknown ids (an
+    anti-join of the distinct ids) and ids that would need stripping. Blocks end on the as-of
+    date, so the rows after it are whole blocks. Problems are rare, so the detailed checks
     (several passes with row numbers) run only when this one finds something.
+
+    ``spans`` (disjoint [start, stop) day ranges of at most 1,024 days, ending by the day after
+    the as-of date) are grouped on their own instead: with the same scan, ``span_sums`` gives
+    per id and span (named by `features.span_label`) the rows (``n``), ``sum_<column>`` of
+    each number column as a double, and the ``first`` and ``last`` date — what the averages
+    would otherwise read the table again for.
     """
     spec, kinds = columns(table), column_kinds(table)
     key = list(TABLES[table].key)
@@ -250,56 +271,96 @@ def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
     if (len(key) < 2 or kinds.get(key[-1]) != "date" or model.checks
             or any(t != "clients" for _, t in TABLES[table].references)):
         return None
+    spans = sorted(spans)
+    after = as_of + timedelta(days=1)
+    if any(stop > after or stop <= start or (stop - start).days > _DAY_BLOCK
+           for start, stop in spans) or any(
+            a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
+        raise ValueError(f"spans must be disjoint, of at most {_DAY_BLOCK} days and end by "
+                         f"{after}: {spans}")
     listed = _parquet_list(_parquet_files(Path(path)))
     scan = con.sql(f"SELECT * FROM read_parquet({listed}, union_by_name = true, "
                    "can_have_nan = true)")
     types = dict(zip(scan.columns, (str(t) for t in scan.types), strict=True))
     if set(types) - set(spec) or any(r and c not in types for c, r in spec.items()):
         return None  # unknown or missing columns: the detailed check words them
-    bad = []
+    aggregates, verdicts, sums = [], [], []
     for name, kind in types.items():
         family, column = kinds[name], _ident(name)
         wanted = {"text": kind == "VARCHAR", "date": kind == "DATE",
                   "number": bool(_NUMERIC.match(kind))}.get(family, False)
         if not wanted:
             return None
+        i = len(aggregates)
+        aggregates.append(f"count({column}) AS c{i}")
         if spec[name]:
-            bad.append(f"{column} IS NULL")
+            verdicts.append(f"count(*) FILTER (WHERE c{i} < n)")
+        if family == "text":
+            continue
+        aggregates += [f"min({column}) AS lo{i}", f"max({column}) AS hi{i}"]
         if family == "date":
-            bad.append(f"{column} NOT BETWEEN DATE '{DATE_RANGE[0]}' AND DATE '{DATE_RANGE[1]}'")
-        if family == "number":
-            bad.append(f"isnan(CAST({column} AS DOUBLE))")
-            for check in model.columns[name].checks:
-                if check.name not in _BOUND_SQL:
-                    return None
-                stat, op = _BOUND_SQL[check.name]
-                bad.append(f"{column} {op} {float(check.statistics[stat])!r}")
+            verdicts.append(f"count(*) FILTER (WHERE lo{i} < DATE '{DATE_RANGE[0]}' "
+                            f"OR hi{i} > DATE '{DATE_RANGE[1]}')")
+            continue
+        # NaN is the greatest of all doubles: a column holding one has it as its greatest
+        verdicts.append(f"count(*) FILTER (WHERE isnan(CAST(hi{i} AS DOUBLE)))")
+        for check in model.columns[name].checks:
+            if check.name not in _BOUND_SQL:
+                return None
+            stat, op = _BOUND_SQL[check.name]
+            side = "lo" if stat == "min_value" else "hi"
+            verdicts.append(f"count(*) FILTER (WHERE {side}{i} {op} "
+                            f"{float(check.statistics[stat])!r})")
+        if spans:
+            aggregates.append(f"sum(CAST({column} AS DOUBLE)) AS {_ident('sum_' + name)}")
+            sums.append(_ident("sum_" + name))
     ids = ", ".join(_ident(k) for k in key[:-1])
     dated = _ident(key[-1])
-    day = f"CAST({dated} - DATE '{DATE_RANGE[0]}' AS BIGINT)"
+    # days counted from a day 1,024 × k before the as-of date's next day, so that blocks of
+    # 1,024 days end on the as-of date; clamped to the dates pandas can hold (a date outside
+    # is reported by the least and greatest date, and must not break the bitmap's range)
+    blocks = (after - date.fromisoformat(DATE_RANGE[0])).days // _DAY_BLOCK + 1
+    base = after - timedelta(days=_DAY_BLOCK * blocks)
+    clamped = (f"greatest(least({dated}, DATE '{DATE_RANGE[1]}'), "
+               f"DATE '{DATE_RANGE[0]}')")
+    day = f"CAST({clamped} - DATE '{base.isoformat()}' AS BIGINT)"
+    group = f"{day} // {_DAY_BLOCK}"
+    if spans:  # span i is group -1 - i; the other days' groups are their blocks
+        cases = " ".join(f"WHEN {dated} >= DATE '{start.isoformat()}' AND {dated} < DATE "
+                         f"'{stop.isoformat()}' THEN {-1 - i}"
+                         for i, (start, stop) in enumerate(spans))
+        group = f"CASE {cases} ELSE {group} END"
+        aggregates += [f"min({dated}) AS first", f"max({dated}) AS last"]
     grouped = scan.aggregate(
-        f"{ids}, {day} // {_DAY_BLOCK} AS b, count(*) AS n, "
-        f"bit_count(bitstring_agg(CAST({day} % {_DAY_BLOCK} AS INTEGER), 0, "
-        f"{_DAY_BLOCK - 1})) AS m, count(*) FILTER (WHERE {' OR '.join(bad)}) AS bad, "
-        f"count(*) FILTER (WHERE {dated} > DATE '{as_of.isoformat()}') AS late",
-        f"{ids}, b")
-    # the one scan: a few rows per id, kept for the three questions asked of it
+        f"{ids}, {group} AS g, count(*) AS n, bit_count(bitstring_agg(CAST({day} % "
+        f"{_DAY_BLOCK} AS INTEGER), 0, {_DAY_BLOCK - 1})) AS m, {', '.join(aggregates)}",
+        f"{ids}, g")
+    # the one scan: a few rows per id, kept for the questions asked of it
     kept = f"tiering_quick_{table}"
     con.execute(f"DROP TABLE IF EXISTS {kept}")
     grouped.create(kept)
-    try:
-        return _quick_verdict(con, con.table(kept), key, client_ids)
-    finally:
+    found = _quick_verdict(con, con.table(kept), key, client_ids, verdicts,
+                           late_from=blocks)
+    if found is None or not spans:
         con.execute(f"DROP TABLE IF EXISTS {kept}")
+        return found
+    labels = " ".join(f"WHEN {-1 - i} THEN {_literal(span_label(start, stop))}"
+                      for i, (start, stop) in enumerate(spans))
+    span_sums = con.table(kept).filter("g < 0").project(
+        f"{ids}, CASE g {labels} END AS span, n, {', '.join(sums + ['first', 'last'])}")
+    return QuickClean(found.rows, found.late, span_sums)
 
 
 def _quick_verdict(con: duckdb.DuckDBPyConnection, grouped: duckdb.DuckDBPyRelation,
-                   key: list[str], client_ids: IdSource) -> tuple[int, int] | None:
-    """What `quick_clean` concludes from its per (id, day block) counts."""
-    totals = grouped.aggregate("sum(n), sum(late), sum(bad), count(*) FILTER (WHERE n > m)"
-                               ).fetchall()[0]
-    rows, late, n_bad, n_dup = (int(v or 0) for v in totals)
-    if n_bad or n_dup:
+                   key: list[str], client_ids: IdSource, verdicts: list[str], *,
+                   late_from: int) -> QuickClean | None:
+    """What `quick_clean` concludes from its per (id, group) counts: groups from ``late_from``
+    on are the blocks after the as-of date."""
+    totals = grouped.aggregate(
+        f"sum(n), sum(n) FILTER (WHERE g >= {late_from}), count(*) FILTER (WHERE n > m), "
+        + ", ".join(verdicts or ["0"])).fetchall()[0]
+    rows, late, *found = (int(v or 0) for v in totals)
+    if any(found):
         return None
     if "client_id" in key:
         distinct = grouped.aggregate("client_id", "client_id").set_alias("d")
@@ -311,7 +372,7 @@ def _quick_verdict(con: duckdb.DuckDBPyConnection, grouped: duckdb.DuckDBPyRelat
         ).aggregate("count(*)").fetchall()[0][0]
         if strange or needs_strip:
             return None
-    return rows, late
+    return QuickClean(rows, late)
 
 
 def lean_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, as_of: date,

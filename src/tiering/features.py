@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import narwhals as nw
@@ -38,6 +38,32 @@ class Period:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
+class SpanSums:
+    """The balances' rows per client and span of days, counted and summed elsewhere — by the
+    DuckDB check's one scan of the table (`engines.quick_clean`) — so the averages need not
+    read the table again for them.
+
+    `frame`: client_id, span (`span_label`), rows, asset_days (the sum of total_assets),
+    first and last (dates); one row per client and span holding rows. `spans`: the spans it
+    covers, [start, stop) as dates.
+    """
+
+    spans: frozenset[tuple[date, date]]
+    frame: Any
+
+
+def span_label(start: date, stop: date) -> str:
+    """The name of the span of days [start, stop) (dates or midnight datetimes)."""
+    return f"{_date(start).isoformat()}/{_date(stop).isoformat()}"
+
+
+def rating_spans(as_of: date) -> list[tuple[date, date]]:
+    """The [start, stop) spans of `rating_periods` (what `period_spans` gives for clients
+    open throughout)."""
+    return [(p.start, p.end + timedelta(days=1)) for p in rating_periods(as_of)]
 
 
 def rating_periods(as_of: date) -> tuple[Period, Period]:
@@ -94,6 +120,7 @@ def daily_average_assets(
     denominator: str = "open_days",
     dense_path: bool = True,
     keep: Callable[[Any], Any] | None = None,
+    sums: SpanSums | None = None,
 ) -> IntoFrameT:
     """Daily-average assets per client and period.
 
@@ -109,7 +136,8 @@ def daily_average_assets(
     step function; with `dense_path=False` every client is ordered (`stepped_asset_days`).
     Both give the same asset-days. `keep`, when given, computes a frame once and returns it
     (a table on DuckDB, a cached frame on Spark): the coverage, which the dense and the sparse
-    windows both read, is then one scan of the balances instead of two.
+    windows both read, is then one scan of the balances instead of two. `sums`, when it covers
+    the windows' period spans, stands for that scan (see `window_coverage`).
     """
     if denominator not in DENOMINATORS:
         raise ValueError(f"denominator must be one of {list(DENOMINATORS)}, not {denominator!r}")
@@ -126,7 +154,7 @@ def daily_average_assets(
         .filter(nw.col("date") < nw.lit(last_stop))
     )
     if dense_path:
-        coverage = window_coverage(b, w, spans)
+        coverage = window_coverage(b, w, spans, sums=sums)
         if keep is not None:
             coverage = keep(coverage)
         dense = coverage.filter(nw.col("dense")).select(*WINDOW_KEYS, "asset_days")
@@ -172,49 +200,37 @@ def window_coverage(
     balances: nw.LazyFrame | nw.DataFrame,
     windows: nw.LazyFrame | nw.DataFrame,
     spans: dict[str, tuple[datetime, datetime]],
+    *,
+    sums: SpanSums | None = None,
 ) -> nw.LazyFrame | nw.DataFrame:
     """Per window: whether its rows cover every one of its days, and their sum.
 
     The balances are summed per client and period span in one pass, without ordering: the
-    number of rows, their sum and their first and last date. A window is dense when those rows
-    number its open days and all lie inside it, [start, stop): with one row per client and day
-    that is a row on every open day, each row holds for exactly its own day, and the window's
-    asset-days are the plain sum. A window with no open day and no row in its span is dense
-    with 0 asset-days. Any other window (a missing day, change-only rows, rows before the
-    opening or after the closing inside the span) is not dense: it needs the ordered path.
+    number of rows, their sum and their first and last date (`span_sums`; or taken from
+    `sums` when it covers every span). A window is dense when those rows number its open days
+    and all lie inside it, [start, stop): with one row per client and day that is a row on
+    every open day, each row holds for exactly its own day, and the window's asset-days are
+    the plain sum. A window with no open day and no row in its span is dense with 0
+    asset-days. Any other window (a missing day, change-only rows, rows before the opening or
+    after the closing inside the span) is not dense: it needs the ordered path.
     Columns: client_id, period, start, stop, rows, asset_days, dense (bool); one row per window.
     """
-    distinct = sorted(set(spans.values()))
-    span_id = {span: str(i) for i, span in enumerate(distinct)}
-    label = nw.when(_within(distinct[0])).then(nw.lit(span_id[distinct[0]]))
-    for span in distinct[1:]:
-        label = label.when(_within(span)).then(nw.lit(span_id[span]))
-    disjoint = all(a[1] <= b[0] for a, b in zip(distinct, distinct[1:], strict=False))
-    if disjoint:  # the rating periods: one pass labels each row with its span
-        labelled = balances.with_columns(span=label.otherwise(nw.lit(None, nw.String)))
-        labelled = labelled.filter(~nw.col("span").is_null())
-    else:  # overlapping spans: one filtered copy per span
-        labelled = nw.concat([
-            balances.filter(_within(span)).with_columns(span=nw.lit(span_id[span]))
-            for span in distinct
-        ])
-    sums = labelled.group_by("client_id", "span").agg(
-        nw.len().alias("rows"),
-        nw.col("total_assets").sum().alias("asset_days"),
-        nw.col("date").min().alias("first"),
-        nw.col("date").max().alias("last"),
-    )
+    wanted = {(_date(a), _date(b)) for a, b in spans.values()}
+    if sums is not None and wanted <= sums.spans:
+        totals = nw.from_native(sums.frame).select(
+            "client_id", "span", "rows", "asset_days", "first", "last")
+    else:
+        totals = span_sums(balances, list(spans.values()))
     period_span = nw.lit(None, nw.String)
     for period, span in spans.items():
-        period_span = nw.when(nw.col("period") == period).then(nw.lit(span_id[span])).otherwise(
-            period_span
-        )
+        period_span = nw.when(nw.col("period") == period).then(nw.lit(span_label(*span))
+                                                                ).otherwise(period_span)
     rows = nw.col("rows").fill_null(0)
     inside = (nw.col("first") >= nw.col("start")) & (nw.col("last") < nw.col("stop"))
     return (
         windows.select(*WINDOW_KEYS, "start", "stop", "open_days")
         .with_columns(span=period_span)
-        .join(sums, on=["client_id", "span"], how="left")
+        .join(totals, on=["client_id", "span"], how="left")
         .with_columns(
             rows=rows.cast(nw.Int64),
             asset_days=nw.col("asset_days").fill_null(0.0),
@@ -222,6 +238,34 @@ def window_coverage(
             .otherwise((rows == nw.col("open_days")) & inside),
         )
         .select(*WINDOW_KEYS, "start", "stop", "rows", "asset_days", "dense")
+    )
+
+
+def span_sums(
+    balances: nw.LazyFrame | nw.DataFrame, spans: list[tuple[datetime, datetime]]
+) -> nw.LazyFrame | nw.DataFrame:
+    """Per client and span [start, stop): the balance rows in it — rows, asset_days (their
+    sum), first and last date. Columns: client_id, span (`span_label`), rows, asset_days,
+    first, last; clients without a row in a span have no row for it. One pass when the spans
+    are disjoint (the rating periods), else one filtered copy per span."""
+    distinct = sorted(set(spans))
+    label = nw.when(_within(distinct[0])).then(nw.lit(span_label(*distinct[0])))
+    for span in distinct[1:]:
+        label = label.when(_within(span)).then(nw.lit(span_label(*span)))
+    disjoint = all(a[1] <= b[0] for a, b in zip(distinct, distinct[1:], strict=False))
+    if disjoint:  # the rating periods: one pass labels each row with its span
+        labelled = balances.with_columns(span=label.otherwise(nw.lit(None, nw.String)))
+        labelled = labelled.filter(~nw.col("span").is_null())
+    else:  # overlapping spans: one filtered copy per span
+        labelled = nw.concat([
+            balances.filter(_within(span)).with_columns(span=nw.lit(span_label(*span)))
+            for span in distinct
+        ])
+    return labelled.group_by("client_id", "span").agg(
+        nw.len().alias("rows"),
+        nw.col("total_assets").sum().alias("asset_days"),
+        nw.col("date").min().alias("first"),
+        nw.col("date").max().alias("last"),
     )
 
 
@@ -302,6 +346,11 @@ def round_to_cent(amount: nw.Expr) -> nw.Expr:
     down = -((-scaled + 0.5).floor())
     cents = nw.when(scaled < 0).then(down).otherwise(up).cast(nw.Float64) / 100
     return nw.when(cents == 0).then(nw.lit(0.0)).otherwise(cents)
+
+
+def _date(day: date) -> date:
+    """A date, from a date or a (midnight) datetime."""
+    return day.date() if isinstance(day, datetime) else day
 
 
 def _ts(day: date) -> datetime:

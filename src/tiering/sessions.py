@@ -23,7 +23,7 @@ import narwhals as nw
 import pandas as pd
 import pyarrow as pa
 
-from tiering import engines
+from tiering import engines, features
 from tiering.loading import InputFileError, find_table
 from tiering.schemas import TABLES, columns
 from tiering.validation import concat_problems, problems_frame
@@ -44,6 +44,8 @@ class Session:
     spill: Path | None = None
     owned: bool = True  # a SparkSession given by the caller is not stopped here
     notes: list[str] = field(default_factory=list)
+    # per big table, its rows' sums per client and rating period, found while checking it
+    sums: dict[str, features.SpanSums] = field(default_factory=dict)
     _kept: int = 0  # tables made by `keep`
 
     @classmethod
@@ -158,13 +160,19 @@ def open_big_tables(
             if path is None:
                 continue
             parquet = path.is_dir() or path.suffix.casefold() in (".parquet", ".pq")
+            # the balances' sums per client and rating period come with the same scan
+            spans = features.rating_spans(as_of) if table == "daily_assets" else []
             quick = (engines.quick_clean(session.con, path, table, client_ids=clients,
-                                         as_of=as_of) if parquet else None)
+                                         as_of=as_of, spans=spans) if parquet else None)
             lean = (engines.lean_parquet(session.con, path, table, as_of,
                                          stripped=("client_id",))
                     if quick is not None else None)
             if lean is not None:  # proven clean in one scan: compute on a plain scan
-                typed, problems, (count, late) = lean, problems_frame(), quick
+                typed, problems, count, late = lean, problems_frame(), quick.rows, quick.late
+                if quick.span_sums is not None:
+                    session.sums[table] = features.SpanSums(frozenset(spans), nw.from_native(
+                        quick.span_sums).rename({"n": "rows", "sum_total_assets": "asset_days"}
+                                                ).to_native())
             else:  # the detailed checks, which list every problem with its row
                 relation = engines.open_path(session.con, path, table)
                 checked = engines.check_big_table(
