@@ -291,6 +291,13 @@ def test_manager_load_by_role_and_id_with_the_load_rate(run):
     assert "name" not in table  # staff names are not masked as clients' are
 
 
+def test_busiest_first_orders_by_load_rate_with_no_capacity_last(run):
+    # rates: A1 100, A2 0, A3 none (capacity 0), S1 100, S2 150; ties keep role, id order
+    table = sr.busiest_first(sr.manager_load(run))
+    assert table["经理编号"].tolist() == ["S2", "A1", "S1", "A2", "A3"]
+    assert table.attrs["title"] == "客户经理负荷与容量 (manager load)"
+
+
 def test_load_against_capacity_covers_active_managers_only(run):
     frame = sr.load_vs_capacity(run)
     assert frame.index.tolist() == ["A1", "A3", "S1", "S2"]

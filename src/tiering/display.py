@@ -50,6 +50,7 @@ CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FIGURE_WIDTH = 8.0
 DPI = 110
 _BAR_HEIGHT = 4.5
+STYLED_MAX_ROWS = 50  # a longer table is shown as an interactive list (`table`), not styled
 _MAX_BAR_LABELS = 30  # at most this many labels under the bars of a chart
 _CMAP = "Blues"
 _BAR_COLOR = "#3b6ea8"

@@ -328,6 +328,17 @@ def manager_load(run: ServiceRun) -> pd.DataFrame:
     return _titled(out, "客户经理负荷与容量 (manager load)")
 
 
+def busiest_first(load: pd.DataFrame) -> pd.DataFrame:
+    """`manager_load`'s table with the highest load rate first (those without a capacity
+    last), then by role and id: what a capped list of many managers shows."""
+    rate = load[LABELS["rate"]]
+    # lexsort's last key sorts first: missing rates last, then the rate (descending), then
+    # the table's own order (role, id)
+    order = np.lexsort((np.arange(len(load)), -rate.fillna(0).to_numpy(),
+                        rate.isna().to_numpy()))
+    return _titled(load.iloc[order].reset_index(drop=True), load.attrs.get("title", ""))
+
+
 def load_vs_capacity(run: ServiceRun) -> pd.DataFrame:
     """Active managers (by role, id), indexed by manager_id: load, capacity and load as a
     percentage of capacity (empty when the capacity is 0), for a bar chart of the rate."""
