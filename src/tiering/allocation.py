@@ -8,6 +8,7 @@ returns the plan's tables; the shell writes them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -62,14 +63,37 @@ def allocate(
     tolerance and the services, the product shelf, the suitability alerts, the coming
     quarter's visits and care on the working-day `calendar`, activity (RFM) with churn
     warnings against `previous_r` (each client's R in the previous official run, indexed by
-    client_id), and the scorecard."""
+    client_id), and the scorecard.
+
+    What needs no manager (alerts, visit quotas, activity, scorecard) is worked out in a
+    second thread beside the managers, services and visits: pandas and Arrow leave the
+    interpreter lock in much of their work, so the two halves share the machine's cores.
+    Neither half changes its inputs; the result is the same as one after the other."""
     clients = tables["clients"]
     staff = tables.get("managers")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="allocate") as beside:
+        unmanaged = beside.submit(_unmanaged, classification, tables, policy, as_of=as_of,
+                                  previous_r=previous_r)
+        assignments = managers.assign_managers(classification, clients, staff,
+                                               policy.managers)
+        load = managers.manager_load(assignments, classification, staff, policy.managers)
+        tolerance = suitability.client_tolerance(classification, clients, policy.suitability)
+        plan = services.service_plan(classification, assignments, tolerance, policy.services)
+        schedule, shortfalls = visits.schedule(
+            classification, clients, assignments, staff, tables.get("visits"), as_of=as_of,
+            params=policy.visits, calendar=calendar)
+        shelf, alerts, duties, activity, warnings, graded = unmanaged.result()
+    return Allocation(plan, assignments, load, alerts, shelf, duties, schedule, shortfalls,
+                      activity, warnings, graded)
+
+
+def _unmanaged(classification: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
+               policy: Policy, *, as_of: date, previous_r: pd.Series | None,
+               ) -> tuple[pd.DataFrame, ...]:
+    """The product shelf, suitability alerts, visit obligations, RFM activity, churn warnings
+    and graded scorecard: the part of the plan that needs no manager assignment."""
+    clients = tables["clients"]
     products = tables.get("products")
-    assignments = managers.assign_managers(classification, clients, staff, policy.managers)
-    load = managers.manager_load(assignments, classification, staff, policy.managers)
-    tolerance = suitability.client_tolerance(classification, clients, policy.suitability)
-    plan = services.service_plan(classification, assignments, tolerance, policy.services)
     categories = [b.id for b in policy.risk.bands]
     if products is None or products.empty:
         shelf = pd.DataFrame(columns=suitability.SHELF_COLUMNS)
@@ -80,11 +104,8 @@ def allocate(
             classification, clients, products, tables.get("holdings"),
             tables.get("transactions"), as_of=as_of, params=policy.suitability,
             assessment_valid_years=policy.risk.assessment_valid_years)
-    logged = tables.get("visits")
-    duties = visits.obligations(classification, logged, as_of=as_of, params=policy.visits)
-    schedule, shortfalls = visits.schedule(
-        classification, clients, assignments, staff, logged, as_of=as_of,
-        params=policy.visits, calendar=calendar)
+    duties = visits.obligations(classification, tables.get("visits"), as_of=as_of,
+                                params=policy.visits)
     activity = rfm.rfm(tables.get("transactions"), classification["client_id"], as_of=as_of,
                        params=policy.rfm)
     warnings = rfm.churn(activity, classification[["client_id", "level"]], previous_r,
@@ -93,5 +114,4 @@ def allocate(
                                            tables.get("client_metrics"), as_of=as_of)
     graded = scorecard.score(indicators, policy.scorecard).merge(
         classification[["client_id", "level"]], on="client_id", how="left")
-    return Allocation(plan, assignments, load, alerts, shelf, duties, schedule, shortfalls,
-                      activity, warnings, graded)
+    return shelf, alerts, duties, activity, warnings, graded
