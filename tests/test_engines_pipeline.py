@@ -163,6 +163,30 @@ def test_bad_balance_rows_are_reported_by_the_engine_and_nothing_is_written(
     assert not (tmp_path / "q").exists()
 
 
+def test_an_unreadable_balance_file_is_reported_not_raised(data: Path, tmp_path: Path):
+    # the scan that runs while the small tables are checked cannot read it either: the
+    # detailed check then names the file
+    bad = tmp_path / "bad"
+    shutil.copytree(data, bad)
+    (bad / "daily_assets" / "part-0002.parquet").write_bytes(b"not a parquet file at all")
+    result = classify(bad, tmp_path / "out", "duckdb")
+    assert result.exit_code == 2, result.output
+    assert "daily_assets" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_small_table_stops_the_run_while_the_balances_are_scanned(
+        data: Path, tmp_path: Path):
+    bad = tmp_path / "bad"
+    shutil.copytree(data, bad)
+    (bad / "clients.csv").write_text(CLIENTS.replace("2020-01-01,\nB", "2020-13-45,\nB"),
+                                     encoding="utf-8")
+    result = classify(bad, tmp_path / "out", "duckdb")
+    assert result.exit_code == 2, result.output
+    assert "clients" in result.output and "2020-13-45" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.fixture(scope="module")
 def spark():
     pytest.importorskip("pyspark")

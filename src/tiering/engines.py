@@ -242,11 +242,33 @@ class QuickClean:
     span_sums: duckdb.DuckDBPyRelation | None = None
 
 
+@dataclass(frozen=True)
+class QuickScan:
+    """`quick_scan`'s per (id, group) counts, kept on the connection for `quick_verdict`."""
+
+    kept: str  # the table holding them
+    key: list[str]
+    verdicts: list[str]  # counts of groups showing a problem; all 0 when clean
+    late_from: int  # groups from this one on are the blocks after the as-of date
+    span_sums: str | None  # the projection of the span groups as per-span sums
+
+
 def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
                 client_ids: IdSource, as_of: date,
                 spans: Sequence[tuple[date, date]] = ()) -> QuickClean | None:
-    """The row counts when one aggregating scan proves a typed Parquet table clean of
-    everything ``check_big_table`` looks for; None when it cannot (then run
+    """`quick_scan`, then `quick_verdict`: see there."""
+    scan = quick_scan(con, path, table, as_of=as_of, spans=spans)
+    return None if scan is None else quick_verdict(con, scan, client_ids)
+
+
+def quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of: date,
+               spans: Sequence[tuple[date, date]] = ()) -> QuickScan | None:
+    """The one aggregating scan of `quick_clean`, which needs no known ids (so it can run
+    while the other tables are read and checked); None when the table is not one it can
+    judge, or cannot be read (the detailed check then says why).
+
+    ``quick_verdict`` then gives the row counts when the scan proves a typed Parquet table
+    clean of everything ``check_big_table`` looks for; None when it cannot (then run
     ``check_big_table``, which lists the problems with their rows).
 
     For a table keyed by ids and a date (daily_assets) whose Parquet columns already have the
@@ -278,9 +300,14 @@ def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
             a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
         raise ValueError(f"spans must be disjoint, of at most {_DAY_BLOCK} days and end by "
                          f"{after}: {spans}")
+    import duckdb
+
     listed = _parquet_list(_parquet_files(Path(path)))
-    scan = con.sql(f"SELECT * FROM read_parquet({listed}, union_by_name = true, "
-                   "can_have_nan = true)")
+    try:
+        scan = con.sql(f"SELECT * FROM read_parquet({listed}, union_by_name = true, "
+                       "can_have_nan = true)")
+    except duckdb.Error:  # unreadable: the detailed check reports it
+        return None
     types = dict(zip(scan.columns, (str(t) for t in scan.types), strict=True))
     if set(types) - set(spec) or any(r and c not in types for c, r in spec.items()):
         return None  # unknown or missing columns: the detailed check words them
@@ -337,18 +364,32 @@ def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
         f"{ids}, g")
     # the one scan: a few rows per id, kept for the questions asked of it
     kept = f"tiering_quick_{table}"
-    con.execute(f"DROP TABLE IF EXISTS {kept}")
-    grouped.create(kept)
-    found = _quick_verdict(con, con.table(kept), key, client_ids, verdicts,
-                           late_from=blocks)
-    if found is None or not spans:
+    try:
         con.execute(f"DROP TABLE IF EXISTS {kept}")
+        grouped.create(kept)
+    except duckdb.Error:  # unreadable, or interrupted: the detailed check reports it
+        return None
+    span_sums = None
+    if spans:
+        labels = " ".join(f"WHEN {-1 - i} THEN {_literal(span_label(start, stop))}"
+                          for i, (start, stop) in enumerate(spans))
+        span_sums = (f"{ids}, CASE g {labels} END AS span, n, "
+                     f"{', '.join(sums + ['first', 'last'])}")
+    return QuickScan(kept, key, verdicts, blocks, span_sums)
+
+
+def quick_verdict(con: duckdb.DuckDBPyConnection, scan: QuickScan,
+                  client_ids: IdSource) -> QuickClean | None:
+    """What `quick_scan`'s counts prove: the rows, the rows after the as-of date and the
+    span sums when the table is clean, None when it may not be (then run
+    ``check_big_table``). The counts are dropped unless their span sums are returned."""
+    found = _quick_verdict(con, con.table(scan.kept), scan.key, client_ids, scan.verdicts,
+                           late_from=scan.late_from)
+    if found is None or scan.span_sums is None:
+        con.execute(f"DROP TABLE IF EXISTS {scan.kept}")
         return found
-    labels = " ".join(f"WHEN {-1 - i} THEN {_literal(span_label(start, stop))}"
-                      for i, (start, stop) in enumerate(spans))
-    span_sums = con.table(kept).filter("g < 0").project(
-        f"{ids}, CASE g {labels} END AS span, n, {', '.join(sums + ['first', 'last'])}")
-    return QuickClean(found.rows, found.late, span_sums)
+    sums = con.table(scan.kept).filter("g < 0").project(scan.span_sums)
+    return QuickClean(found.rows, found.late, sums)
 
 
 def _quick_verdict(con: duckdb.DuckDBPyConnection, grouped: duckdb.DuckDBPyRelation,
