@@ -263,9 +263,8 @@ def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
 
 def quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of: date,
                spans: Sequence[tuple[date, date]] = ()) -> QuickScan | None:
-    """The one aggregating scan of `quick_clean`, which needs no known ids (so it can run
-    while the other tables are read and checked); None when the table is not one it can
-    judge, or cannot be read (the detailed check then says why).
+    """The one aggregating scan of `quick_clean` (it needs no known ids); None when the table
+    is not one it can judge, or cannot be read (the detailed check then says why).
 
     ``quick_verdict`` then gives the row counts when the scan proves a typed Parquet table
     clean of everything ``check_big_table`` looks for; None when it cannot (then run

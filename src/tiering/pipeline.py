@@ -10,7 +10,6 @@ import platform
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
@@ -166,39 +165,28 @@ def rate_run(
     t = timer.lap("parameters", t0)
     engine = engine or engines.default_engine(data)
     big_tables = sessions.BIG_TABLES.get(engine, ())
-    session = sessions.Session.start(engine) if engine == "duckdb" else None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan") as ahead:
-        # DuckDB scans the big tables (it needs no other table for that) while the others
-        # are read and checked in pandas
-        scans = ahead.submit(sessions.scan_big_tables, session, data, as_of) if session else None
-        try:
-            inputs = load_inputs(data, skip=big_tables)
-            t = timer.lap("load", t)
-            session = session or sessions.Session.start(engine, spark=spark)
-            return _rate_in(session, inputs, params, timer, t, data=data, as_of=as_of,
-                            cycle=cycle, history=history, quarantine=quarantine,
-                            run_date=run_date, catalog=catalog, scans=scans)
-        finally:
-            if scans is not None and not scans.done():
-                session.con.interrupt()  # an input failed meanwhile: stop the scan
-            if scans is not None:
-                wait([scans])
-            if session is not None:
-                session.close()
+    inputs = load_inputs(data, skip=big_tables)
+    t = timer.lap("load", t)
+    session = sessions.Session.start(engine, spark=spark)
+    try:
+        return _rate_in(session, inputs, params, timer, t, data=data, as_of=as_of, cycle=cycle,
+                        history=history, quarantine=quarantine, run_date=run_date,
+                        catalog=catalog)
+    finally:
+        session.close()
 
 
 def _rate_in(session: sessions.Session, inputs: Inputs, params: Parameters, timer: Timer,
              t: float, *, data: Path, as_of: date, cycle: str, history: History,
              quarantine: bool, run_date: date | None, catalog: Mapping[str, str] | None,
-             scans: Future | None = None) -> RatedRun:
+             ) -> RatedRun:
     typed, problems = check_inputs(inputs, params)
     big = None
     if session.name != "pandas" and "clients" in typed:
         others = {name: typed[name][TABLES[name].key[0]] for name in ("products", "managers")
                   if name in typed}
         big = sessions.open_big_tables(session, data, typed["clients"]["client_id"], as_of,
-                                       others, catalog,
-                                       scans=scans.result() if scans is not None else None)
+                                       others, catalog)
         problems = validation.concat_problems([problems, big.problems])
         if quarantine and not big.problems.empty:
             raise RunError(

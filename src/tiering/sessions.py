@@ -139,22 +139,6 @@ class BigTables:
     files: dict[str, Path]
 
 
-def scan_big_tables(session: Session, data: Path, as_of: date) -> dict[str, Any]:
-    """On DuckDB, the one aggregating scan of each big Parquet table (`engines.quick_scan`),
-    which needs no other table: run it while the small tables are read and checked, then
-    give it to `open_big_tables`. Nothing on the other engines."""
-    scans: dict[str, Any] = {}
-    if session.name != "duckdb":
-        return scans
-    for table in BIG_TABLES[session.name]:
-        path = find_table(data, table)
-        if path is not None and (path.is_dir()
-                                 or path.suffix.casefold() in (".parquet", ".pq")):
-            scans[table] = engines.quick_scan(session.con, path, table, as_of=as_of,
-                                              spans=_spans(table, as_of))
-    return scans
-
-
 def _spans(table: str, as_of: date) -> list[tuple[date, date]]:
     """The spans a table's rows are summed over in its check: the balances' rating periods,
     which the averages then read instead of the table."""
@@ -165,13 +149,11 @@ def open_big_tables(
     session: Session, data: Path, clients: pd.Series, as_of: date,
     other_ids: Mapping[str, pd.Series] | None = None,
     catalog: Mapping[str, str] | None = None,
-    scans: Mapping[str, Any] | None = None,
 ) -> BigTables:
     """Open and check `BIG_TABLES` of `data` in the session's engine (absent tables: none).
 
     `catalog` maps a table to a Spark catalog table that holds it instead of a file
-    (`--spark-table daily_assets=warehouse.daily_balances`). `scans`: `scan_big_tables`'
-    result for the same data and as-of date, when it ran beforehand."""
+    (`--spark-table daily_assets=warehouse.daily_balances`)."""
     frames, left_out, rows, files, found = {}, {}, {}, {}, []
     for table in BIG_TABLES[session.name]:
         if session.name == "spark":
@@ -186,8 +168,7 @@ def open_big_tables(
             parquet = path.is_dir() or path.suffix.casefold() in (".parquet", ".pq")
             # the balances' sums per client and rating period come with the same scan
             spans = _spans(table, as_of)
-            scan = (scans[table] if scans is not None and table in scans
-                    else engines.quick_scan(session.con, path, table, as_of=as_of, spans=spans)
+            scan = (engines.quick_scan(session.con, path, table, as_of=as_of, spans=spans)
                     if parquet else None)
             quick = (engines.quick_verdict(session.con, scan, clients)
                      if scan is not None else None)
