@@ -286,7 +286,8 @@ def test_a_report_after_the_rating_runs_beside_the_plan(tmp_path):
 
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    for name, meta in (("10-a", {"after": "rating"}), ("20-b", {}), ("30-c", {"after": "x"})):
+    for name, meta in (("10-a", {"after": "rating"}), ("20-b", {}), ("30-c", {"after": "x"}),
+                       ("40-d", {"after": "services"})):
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}")]
         nb.metadata["tiering"] = meta
@@ -294,8 +295,37 @@ def test_a_report_after_the_rating_runs_beside_the_plan(tmp_path):
     with pytest.raises(RunError, match="30-c.ipynb: metadata tiering.after"):
         find_reports(folder)
     (folder / "30-c.ipynb").unlink()
-    assert [(r.name, r.after) for r in find_reports(folder)] == [("10-a", "rating"),
-                                                                 ("20-b", "plan")]
+    assert [(r.name, r.after) for r in find_reports(folder)] == [
+        ("10-a", "rating"), ("20-b", "plan"), ("40-d", "services")]
     shipped = {r.name: r.after for r in find_reports(NOTEBOOKS)}
     assert shipped["10-classification"] == "rating"  # reads only the rating's tables
-    assert shipped["20-service-plan"] == "plan"
+    assert shipped["20-service-plan"] == "services"  # and the services' tables
+    assert shipped["30-visit-schedule"] == shipped["40-activity"] == "plan"
+
+
+def test_the_services_report_needs_only_the_rating_and_the_services_tables(published,
+                                                                           tmp_path):
+    from tiering import notebooks
+    from tiering.publish import SERVICE_TABLES
+
+    data, folder, _ = published
+    early = tmp_path / "early"
+    early.mkdir()
+    # what is on disk when the services report starts: the rating's tables and manifest,
+    # the services' tables; no visit, activity or scorecard table, no calendar yet
+    rating = ["classification.csv", "excluded.csv", "findings.csv", "overrides_applied.csv",
+              "manifest.json"]
+    for name in rating + [f"{stem}.csv" for stem in SERVICE_TABLES]:
+        if (folder / name).exists():
+            shutil.copy(folder / name, early / name)
+    executed = tmp_path / "20-service-plan.ipynb"
+    notebooks.execute(NOTEBOOKS / "20-service-plan.ipynb", executed,
+                      {"run_dir": str(early), "data_dir": str(data)}, cwd=early)
+    # every output as in the published run's report (a missing table would show: the
+    # headline names missing files, lists and counts come out empty)
+    def outputs(path: Path) -> list:  # what the page shows (text/plain holds addresses)
+        return [[{k: v for k, v in out.get("data", {}).items() if k != "text/plain"}
+                 or out.get("text") for out in cell.outputs]
+                for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+
+    assert outputs(executed) == outputs(folder / "reports" / "20-service-plan.ipynb")

@@ -69,11 +69,19 @@ FILE_TITLES = {
 }
 
 
+# When a report may start (its notebook's metadata "tiering": {"after": ...}): once the
+# rating's tables are written (it runs beside the plan), once the services' tables are too
+# (`SERVICE_TABLES`, written first of the plan's), or once every table and calendar is.
+AFTER = ("rating", "services", "plan")
+SERVICE_TABLES = ("service_plan", "manager_assignments", "manager_load", "suitability_alerts",
+                  "product_shelf")
+
+
 @dataclass(frozen=True)
 class Report:
     notebook: Path
     title: str
-    after: str = "plan"  # what it reads: "rating" (the rating's tables only) or "plan" (all)
+    after: str = "plan"  # what it reads: one of AFTER
 
     @property
     def name(self) -> str:
@@ -96,12 +104,13 @@ def find_reports(folder: Path) -> list[Report]:
 
 def _after(notebook: Path) -> str:
     """When a report can run: ``"tiering": {"after": "rating"}`` in its metadata says it reads
-    only the rating's tables, so it runs beside the plan; otherwise after the plan."""
+    only the rating's tables, so it runs beside the plan; ``"services"``, only those and the
+    services' (`SERVICE_TABLES`); otherwise (``"plan"``) once every table is written."""
     meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
     after = meta.get("tiering", {}).get("after", "plan")
-    if after not in ("rating", "plan"):
-        raise RunError(f"{notebook.name}: metadata tiering.after must be 'rating' or 'plan', "
-                       f"not {after!r}")
+    if after not in AFTER:
+        raise RunError(f"{notebook.name}: metadata tiering.after must be one of "
+                       f"{', '.join(repr(a) for a in AFTER)}, not {after!r}")
     return after
 
 
@@ -155,9 +164,10 @@ def run_job(
         (stage / "reports").mkdir()
         t = run.timer.lap("write tables", t)
         # The reports run in their own kernels, REPORT_WORKERS at a time: those that read only
-        # the rating's tables (`"after": "rating"`) beside the plan, the others once the plan's
-        # tables are written, beside the fee contribution and the workbook (which no report
-        # reads).
+        # the rating's tables (`"after": "rating"`) beside the plan, those that read the
+        # services' too (`"services"`) once these are written, beside the other tables, and
+        # the others once every table is, beside the fee contribution and the workbook (which
+        # no report reads).
         with (ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool,
               ThreadPoolExecutor(max_workers=1) as writer, ExitStack() as history_write):
             def build(report: Report) -> Future:
@@ -175,7 +185,9 @@ def run_job(
                 # GIL), committed only once everything has succeeded
                 history_rows = writer.submit(_timed, history_write.enter_context,
                                              recording(run, history, activity=plan.rfm))
-                files += _write_plan(run, plan, stage, as_of)
+                files += _write_plan(run, plan, stage, as_of, SERVICE_TABLES)
+                built |= {r.name: build(r) for r in reports if r.after == "services"}
+                files += _write_plan(run, plan, stage, as_of, calendars=True)
                 write_json(run.manifest, stage / "manifest.json")  # replaced whole, atomically
                 t = run.timer.lap("write plan tables and calendars", t)
                 built |= {r.name: build(r) for r in reports if r.name not in built}
@@ -269,15 +281,23 @@ def _timed(call: Callable, *args: object) -> float:
     return time.perf_counter() - began
 
 
-def _write_plan(run, plan: Allocation, stage: Path, as_of: date) -> list[str]:
-    """The plan's tables and the managers' calendars (what the reports read); their names."""
+def _write_plan(run, plan: Allocation, stage: Path, as_of: date,
+                stems: Sequence[str] | None = None, *, calendars: bool = False) -> list[str]:
+    """The plan's tables named in `stems` (None: those not yet written), then, with
+    `calendars`, the managers' calendars (what the reports read); their names."""
     policy = run.params.policy
     files = []
-    for stem, frame in plan.tables().items():
+    tables = plan.tables()
+    done = run.manifest["rows"].setdefault("plan", {})
+    for stem in stems if stems is not None else [s for s in tables if s not in done]:
+        frame = tables[stem]
         write_csv(mask_frame(frame, enabled=policy.reports.mask_csv), stage / f"{stem}.csv",
                   sort_by=PLAN_ORDER[stem])
         files.append(f"{stem}.csv")
-    run.manifest["rows"]["plan"] = {stem: len(f) for stem, f in plan.tables().items()}
+        done[stem] = len(frame)
+    if not calendars:
+        return files
+    run.manifest["rows"]["plan"] = {stem: done[stem] for stem in tables}  # in the plan's order
     names = run.tables["clients"].set_index("client_id")["name"]
     ics = write_calendars(plan.visit_schedule, stage / "calendars",
                           managers=run.tables.get("managers"), names=names, as_of=as_of)
