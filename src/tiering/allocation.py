@@ -65,10 +65,11 @@ def allocate(
     warnings against `previous_r` (each client's R in the previous official run, indexed by
     client_id), and the scorecard.
 
-    What needs no manager (alerts, visit quotas, activity, scorecard) is worked out in a
-    second thread beside the managers, services and visits: pandas and Arrow leave the
-    interpreter lock in much of their work, so the two halves share the machine's cores.
-    Neither half changes its inputs; the result is the same as one after the other."""
+    What needs no manager (alerts, visit quotas, activity, scorecard), then the visit
+    schedule once the managers are assigned, are worked out in a second thread beside the
+    managers and services: pandas and Arrow leave the interpreter lock in much of their work,
+    so the two halves share the machine's cores. Nothing changes its inputs; the result is
+    the same as one after the other."""
     clients = tables["clients"]
     staff = tables.get("managers")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="allocate") as beside:
@@ -76,13 +77,14 @@ def allocate(
                                   previous_r=previous_r)
         assignments = managers.assign_managers(classification, clients, staff,
                                                policy.managers)
+        visiting = beside.submit(  # after the unmanaged part, in the same thread
+            visits.schedule, classification, clients, assignments, staff, tables.get("visits"),
+            as_of=as_of, params=policy.visits, calendar=calendar)
         load = managers.manager_load(assignments, classification, staff, policy.managers)
         tolerance = suitability.client_tolerance(classification, clients, policy.suitability)
         plan = services.service_plan(classification, assignments, tolerance, policy.services)
-        schedule, shortfalls = visits.schedule(
-            classification, clients, assignments, staff, tables.get("visits"), as_of=as_of,
-            params=policy.visits, calendar=calendar)
         shelf, alerts, duties, activity, warnings, graded = unmanaged.result()
+        schedule, shortfalls = visiting.result()
     return Allocation(plan, assignments, load, alerts, shelf, duties, schedule, shortfalls,
                       activity, warnings, graded)
 

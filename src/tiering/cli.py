@@ -6,6 +6,7 @@ reaches the user unless `--debug` is given.
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from datetime import date
@@ -17,6 +18,7 @@ from tiering import __version__
 from tiering.loading import InputFileError
 from tiering.params import ParameterError
 
+GC_THRESHOLD = 50_000  # allocations between collections of the youngest generation (700)
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
@@ -37,6 +39,9 @@ def _as_date(_ctx, _param, value: str | None) -> date | None:
 def main(ctx: click.Context, debug: bool) -> None:
     """Classify clients by risk tolerance, grade them by value, and report."""
     ctx.obj = {"debug": debug}
+    # a batch job over millions of rows: the cyclic collector runs less often (its full
+    # passes over every object took 7 s of a run at 100,000 clients, 1 s with this)
+    gc.set_threshold(GC_THRESHOLD, 20, 100)
 
 
 def _engine_options(command):
