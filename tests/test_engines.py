@@ -432,7 +432,7 @@ def test_quick_clean_sums_each_span_per_client_in_the_same_scan(tmp_path):
         "client_id": ["A", "A", "A", "A", "B", "B"],
         "date": [date(2025, 12, 31), date(2026, 1, 1), date(2026, 9, 1), date(2026, 10, 2),
                  date(2024, 12, 31), date(2026, 9, 30)],
-        "total_assets": [5.0, 4.0, 1.0, 2.0, 7.0, 3.0]})
+        "total_assets": [5.0, 4.125, 1.0, 2.0, 7.0, 3.0]})
     spans = [(date(2026, 1, 1), date(2026, 10, 1)), (date(2025, 1, 1), date(2026, 1, 1))]
     with duckdb.connect() as con:
         found = engines.quick_clean(con, _parquet(tmp_path / "daily_assets", frame),
@@ -440,11 +440,12 @@ def test_quick_clean_sums_each_span_per_client_in_the_same_scan(tmp_path):
                                     as_of=date(2026, 9, 30), spans=spans)
         assert (found.rows, found.late) == (6, 1)  # A's 2 October
         got = sorted(found.span_sums.fetchall())
-    # B's 2024 row is in neither span; A's row after the as-of date neither
+    # sums in whole cents, each value rounded half away from zero: 4.125 is 412.5 cents ->
+    # 413, + 100 = 513; B's 2024 row is in neither span; A's row after the as-of date neither
     assert got == [
-        ("A", "2025-01-01/2026-01-01", 1, 5.0, date(2025, 12, 31), date(2025, 12, 31)),
-        ("A", "2026-01-01/2026-10-01", 2, 5.0, date(2026, 1, 1), date(2026, 9, 1)),
-        ("B", "2026-01-01/2026-10-01", 1, 3.0, date(2026, 9, 30), date(2026, 9, 30)),
+        ("A", "2025-01-01/2026-01-01", 1, 500, date(2025, 12, 31), date(2025, 12, 31)),
+        ("A", "2026-01-01/2026-10-01", 2, 513, date(2026, 1, 1), date(2026, 9, 1)),
+        ("B", "2026-01-01/2026-10-01", 1, 300, date(2026, 9, 30), date(2026, 9, 30)),
     ]
 
 

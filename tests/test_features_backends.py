@@ -13,6 +13,7 @@ import math
 from datetime import date
 
 import narwhals as nw
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -269,6 +270,56 @@ def test_span_sums_are_read_when_they_cover_the_spans_and_left_alone_otherwise(t
                                   doubled.frame)
     got = as_dict(features.daily_average_assets(lean, windows, sums=elsewhere).df())
     assert got == MIXED_OPEN_DAYS
+
+
+# --- whole cents: exact asset-days, whatever order an engine adds them in -----------------------
+
+
+def _cent_balances(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """200 clients open all of P (1-10 Jan 2025), random cent balances: 100 with a row every
+    day, 100 with rows on random days only (the 1st always); the rows shuffled. And the
+    averages worked out with fractions: each day holds the last row's cents, half away from
+    zero over the ten days."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(seed)
+    rows, expected, ties = [], {}, 0
+    for i in range(200):
+        client = f"c{i:03d}"
+        days = range(1, 11) if i < 100 else sorted({1, *rng.integers(2, 11, 3).tolist()})
+        cents = rng.integers(0, 10**9, len(days)).tolist()
+        held = {}
+        for day in range(1, 11):
+            if day in days:
+                current = cents[list(days).index(day)]
+            held[day] = current
+        exact = Fraction(sum(held.values()), 10)
+        ties += exact - int(exact) == Fraction(1, 2)
+        rounded = int(exact) + (1 if exact - int(exact) >= Fraction(1, 2) else 0)
+        expected[(client, "P")] = rounded / 100
+        rows += [(client, f"2025-01-{d:02d}", c / 100) for d, c in zip(days, cents, strict=True)]
+    frame = pd.DataFrame(rows, columns=["client_id", "date", "total_assets"]).astype(
+        {"date": "datetime64[us]"}).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    clients = pd.DataFrame({"client_id": [f"c{i:03d}" for i in range(200)],
+                            "open_date": pd.to_datetime(["2024-01-01"] * 200)})
+    assert ties > 5  # exact half cents, where adding doubles in another order could round
+    return clients, frame, expected  # the other way
+
+
+@pytest.mark.parametrize("backend", ["pandas", "duckdb"])
+@pytest.mark.parametrize("dense_path", [True, False])
+def test_averages_of_cent_balances_are_exact_in_any_row_order(backend, dense_path):
+    for seed in (1, 2):
+        clients, frame, expected = _cent_balances(seed)
+        if backend == "pandas":
+            windows = features.client_windows(clients, (P,))
+            got = features.daily_average_assets(frame, windows, dense_path=dense_path)
+        else:
+            con = duckdb.connect()
+            windows = features.client_windows(con.from_df(clients), (P,))
+            got = features.daily_average_assets(con.from_df(frame), windows,
+                                                dense_path=dense_path).df()
+        assert as_dict(got) == expected
 
 
 # --- rounding and day counts: the same on every backend ------------------------------------------

@@ -283,8 +283,9 @@ def quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of:
     ``spans`` (disjoint [start, stop) day ranges of at most 1,024 days, ending by the day after
     the as-of date) are grouped on their own instead: with the same scan, ``span_sums`` gives
     per id and span (named by `features.span_label`) the rows (``n``), ``sum_<column>`` of
-    each number column as a double, and the ``first`` and ``last`` date — what the averages
-    would otherwise read the table again for.
+    each number column in whole cents (each value rounded half away from zero, as
+    `features.to_cents`), and the ``first`` and ``last`` date — what the averages would
+    otherwise read the table again for.
     """
     spec, kinds = columns(table), column_kinds(table)
     key = list(TABLES[table].key)
@@ -337,8 +338,11 @@ def quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of:
             side = "lo" if stat == "min_value" else "hi"
             verdicts.append(f"count(*) FILTER (WHERE {side}{i} {op} "
                             f"{float(check.statistics[stat])!r})")
-        if spans:
-            aggregates.append(f"sum(CAST({column} AS DOUBLE)) AS {_ident('sum_' + name)}")
+        if spans:  # in whole cents, half away from zero, as features.to_cents
+            scaled = f"(CAST({column} AS DOUBLE) * 100)"
+            cents = (f"CASE WHEN {scaled} < 0 THEN -floor(-{scaled} + 0.5) "
+                     f"ELSE floor({scaled} + 0.5) END")
+            aggregates.append(f"sum(CAST({cents} AS BIGINT)) AS {_ident('sum_' + name)}")
             sums.append(_ident("sum_" + name))
     ids = ", ".join(_ident(k) for k in key[:-1])
     dated = _ident(key[-1])

@@ -46,7 +46,8 @@ class SpanSums:
     DuckDB check's one scan of the table (`engines.quick_clean`) — so the averages need not
     read the table again for them.
 
-    `frame`: client_id, span (`span_label`), rows, asset_days (the sum of total_assets),
+    `frame`: client_id, span (`span_label`), rows, asset_days (the sum of total_assets in
+    whole cents, `to_cents`),
     first and last (dates); one row per client and span holding rows. `spans`: the spans it
     covers, [start, stop) as dates.
     """
@@ -127,9 +128,11 @@ def daily_average_assets(
     `balances`: client_id, date, total_assets (daily or change-only rows, any order, at most
     one row per client and day — validation refuses duplicate keys; dates at midnight).
     `windows`: from `client_windows`. Returns client_id, period, avg_assets (rounded to the
-    cent, half away from zero, by `round_to_cent`; the rules compare the figure that is shown),
-    one row per window. `denominator` is "open_days" (days the account was open within the
-    period) or "all_days" (every day of the period); a zero denominator gives 0.
+    cent, half away from zero; the rules compare the figure that is shown), one row per
+    window. Each balance counts in whole cents (`to_cents`), so the asset-days are exact
+    integers and every engine gives the same average, run after run. `denominator` is
+    "open_days" (days the account was open within the period) or "all_days" (every day of the
+    period); a zero denominator gives 0.
 
     With `dense_path` (the default) a window whose rows cover every one of its days is summed
     without ordering (`window_coverage`) and only the other windows go through the ordered
@@ -148,9 +151,11 @@ def daily_average_assets(
     first_start = min(start for start, _ in spans.values())
     last_stop = max(stop for _, stop in spans.values())
     # rows dated on or after every window's stop never weigh: drop them before any ordering
+    # balances in whole cents: asset-days are then exact integer sums, which no engine's order
+    # of adding (DuckDB's threads, Spark's partitions) can change
     b = (
         nw.from_native(balances)
-        .select("client_id", "date", "total_assets")
+        .select("client_id", "date", to_cents(nw.col("total_assets")).alias("total_assets"))
         .filter(nw.col("date") < nw.lit(last_stop))
     )
     if dense_path:
@@ -174,11 +179,11 @@ def daily_average_assets(
     return (
         w.join(asset_days, on=WINDOW_KEYS, how="left")
         .with_columns(
-            avg_assets=round_to_cent(
+            avg_assets=_amount(_half_away(
                 nw.when(denom > 0)
-                .then(nw.col("asset_days").fill_null(0.0) / denom)
+                .then(nw.col("asset_days").fill_null(0) / denom)
                 .otherwise(nw.lit(0.0))
-            )
+            ))
         )
         .select(*WINDOW_KEYS, "avg_assets")
         .to_native()
@@ -233,7 +238,7 @@ def window_coverage(
         .join(totals, on=["client_id", "span"], how="left")
         .with_columns(
             rows=rows.cast(nw.Int64),
-            asset_days=nw.col("asset_days").fill_null(0.0),
+            asset_days=nw.col("asset_days").fill_null(0),
             dense=nw.when(rows == 0).then(nw.col("open_days") == 0)
             .otherwise((rows == nw.col("open_days")) & inside),
         )
@@ -341,11 +346,25 @@ def round_to_cent(amount: nw.Expr) -> nw.Expr:
     such cases (pandas rounds half to even: 0.12; Spark rounds the decimal text: 1.01), so it
     is not used.
     """
-    scaled = amount * 100
+    return _amount(_half_away(amount * 100))
+
+
+def to_cents(amount: nw.Expr) -> nw.Expr:
+    """`amount` in whole cents (Int64), half away from zero as `round_to_cent` rounds."""
+    return _half_away(amount * 100).cast(nw.Int64)
+
+
+def _half_away(scaled: nw.Expr) -> nw.Expr:
+    """`scaled` rounded to a whole number, half away from zero, in doubles."""
     up = (scaled + 0.5).floor()
     down = -((-scaled + 0.5).floor())
-    cents = nw.when(scaled < 0).then(down).otherwise(up).cast(nw.Float64) / 100
-    return nw.when(cents == 0).then(nw.lit(0.0)).otherwise(cents)
+    return nw.when(scaled < 0).then(down).otherwise(up)
+
+
+def _amount(cents: nw.Expr) -> nw.Expr:
+    """Whole cents as an amount (a double), +0.0 for zero."""
+    amount = cents.cast(nw.Float64) / 100
+    return nw.when(amount == 0).then(nw.lit(0.0)).otherwise(amount)
 
 
 def _date(day: date) -> date:
