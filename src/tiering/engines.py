@@ -243,8 +243,8 @@ class QuickClean:
 
 
 @dataclass(frozen=True)
-class QuickScan:
-    """`quick_scan`'s per (id, group) counts, kept on the connection for `quick_verdict`."""
+class _QuickScan:
+    """`_quick_scan`'s per (id, group) counts, kept on the connection for `_quick_judge`."""
 
     kept: str  # the table holding them
     key: list[str]
@@ -256,17 +256,18 @@ class QuickScan:
 def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
                 client_ids: IdSource, as_of: date,
                 spans: Sequence[tuple[date, date]] = ()) -> QuickClean | None:
-    """`quick_scan`, then `quick_verdict`: see there."""
-    scan = quick_scan(con, path, table, as_of=as_of, spans=spans)
-    return None if scan is None else quick_verdict(con, scan, client_ids)
+    """The one aggregating scan (`_quick_scan`), then what it proves (`_quick_judge`): see
+    there."""
+    scan = _quick_scan(con, path, table, as_of=as_of, spans=spans)
+    return None if scan is None else _quick_judge(con, scan, client_ids)
 
 
-def quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of: date,
-               spans: Sequence[tuple[date, date]] = ()) -> QuickScan | None:
+def _quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of: date,
+                spans: Sequence[tuple[date, date]] = ()) -> _QuickScan | None:
     """The one aggregating scan of `quick_clean` (it needs no known ids); None when the table
     is not one it can judge, or cannot be read (the detailed check then says why).
 
-    ``quick_verdict`` then gives the row counts when the scan proves a typed Parquet table
+    ``_quick_judge`` then gives the row counts when the scan proves a typed Parquet table
     clean of everything ``check_big_table`` looks for; None when it cannot (then run
     ``check_big_table``, which lists the problems with their rows).
 
@@ -378,12 +379,12 @@ def quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of:
                           for i, (start, stop) in enumerate(spans))
         span_sums = (f"{ids}, CASE g {labels} END AS span, n, "
                      f"{', '.join(sums + ['first', 'last'])}")
-    return QuickScan(kept, key, verdicts, blocks, span_sums)
+    return _QuickScan(kept, key, verdicts, blocks, span_sums)
 
 
-def quick_verdict(con: duckdb.DuckDBPyConnection, scan: QuickScan,
-                  client_ids: IdSource) -> QuickClean | None:
-    """What `quick_scan`'s counts prove: the rows, the rows after the as-of date and the
+def _quick_judge(con: duckdb.DuckDBPyConnection, scan: _QuickScan,
+                 client_ids: IdSource) -> QuickClean | None:
+    """What `_quick_scan`'s counts prove: the rows, the rows after the as-of date and the
     span sums when the table is clean, None when it may not be (then run
     ``check_big_table``). The counts are dropped unless their span sums are returned."""
     found = _quick_verdict(con, con.table(scan.kept), scan.key, client_ids, scan.verdicts,

@@ -139,12 +139,6 @@ class BigTables:
     files: dict[str, Path]
 
 
-def _spans(table: str, as_of: date) -> list[tuple[date, date]]:
-    """The spans a table's rows are summed over in its check: the balances' rating periods,
-    which the averages then read instead of the table."""
-    return features.rating_spans(as_of) if table == "daily_assets" else []
-
-
 def open_big_tables(
     session: Session, data: Path, clients: pd.Series, as_of: date,
     other_ids: Mapping[str, pd.Series] | None = None,
@@ -167,11 +161,9 @@ def open_big_tables(
                 continue
             parquet = path.is_dir() or path.suffix.casefold() in (".parquet", ".pq")
             # the balances' sums per client and rating period come with the same scan
-            spans = _spans(table, as_of)
-            scan = (engines.quick_scan(session.con, path, table, as_of=as_of, spans=spans)
-                    if parquet else None)
-            quick = (engines.quick_verdict(session.con, scan, clients)
-                     if scan is not None else None)
+            spans = features.rating_spans(as_of) if table == "daily_assets" else []
+            quick = (engines.quick_clean(session.con, path, table, client_ids=clients,
+                                         as_of=as_of, spans=spans) if parquet else None)
             lean = (engines.lean_parquet(session.con, path, table, as_of,
                                          stripped=("client_id",))
                     if quick is not None else None)
