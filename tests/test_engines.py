@@ -441,11 +441,40 @@ def test_quick_clean_sums_each_span_per_client_in_the_same_scan(tmp_path):
         assert (found.rows, found.late) == (6, 1)  # A's 2 October
         got = sorted(found.span_sums.fetchall())
     # sums in whole cents, each value rounded half away from zero: 4.125 is 412.5 cents ->
-    # 413, + 100 = 513; B's 2024 row is in neither span; A's row after the as-of date neither
+    # 413, + 100 = 513; B's 2024 row is in neither span; A's row after the as-of date neither.
+    # Then the last row's value (tail) and the value of the last row before the span (carry):
+    # A has none before 2025 (0), its 31 Dec 2025 row (500) before 2026; B's 2024 row (700)
     assert got == [
-        ("A", "2025-01-01/2026-01-01", 1, 500, date(2025, 12, 31), date(2025, 12, 31)),
-        ("A", "2026-01-01/2026-10-01", 2, 513, date(2026, 1, 1), date(2026, 9, 1)),
-        ("B", "2026-01-01/2026-10-01", 1, 300, date(2026, 9, 30), date(2026, 9, 30)),
+        ("A", "2025-01-01/2026-01-01", 1, 500, date(2025, 12, 31), date(2025, 12, 31), 500, 0),
+        ("A", "2026-01-01/2026-10-01", 2, 513, date(2026, 1, 1), date(2026, 9, 1), 100, 500),
+        ("B", "2026-01-01/2026-10-01", 1, 300, date(2026, 9, 30), date(2026, 9, 30), 300, 700),
+    ]
+
+
+def test_quick_clean_knows_no_carried_value_when_rows_outside_the_spans_straddle_one(tmp_path):
+    import duckdb
+
+    # spans 1-10 Jan and 16-20 Jan 2025; A's rows of 12 and 25 Jan lie in neither, so they are
+    # grouped in one block, which ends after the second span's start: its last row (25 Jan)
+    # is not the one before 16 Jan, so the carried value is unknown (NULL). B's 12 Jan row is
+    # alone in its block: it is the one carried into the second span (2.5 -> 250 cents).
+    frame = pd.DataFrame({
+        "client_id": ["A", "A", "A", "A", "B", "B", "B"],
+        "date": [date(2025, 1, 2), date(2025, 1, 12), date(2025, 1, 18), date(2025, 1, 25),
+                 date(2025, 1, 12), date(2025, 1, 17), date(2025, 1, 19)],
+        "total_assets": [1.0, 2.0, 3.0, 4.0, 2.5, 1.005, 7.0]})
+    spans = [(date(2025, 1, 1), date(2025, 1, 11)), (date(2025, 1, 16), date(2025, 1, 21))]
+    with duckdb.connect() as con:
+        found = engines.quick_clean(con, _parquet(tmp_path / "daily_assets", frame),
+                                    "daily_assets", client_ids=["A", "B"],
+                                    as_of=date(2025, 1, 31), spans=spans)
+        got = sorted(found.span_sums.fetchall())
+    # 1.005 is 100.4999... cents in doubles: rounded to 100, + 700 = 800
+    assert got == [
+        ("A", "2025-01-01/2025-01-11", 1, 100, date(2025, 1, 2), date(2025, 1, 2), 100, 0),
+        ("A", "2025-01-16/2025-01-21", 1, 300, date(2025, 1, 18), date(2025, 1, 18), 300, None),
+        ("B", "2025-01-16/2025-01-21", 2, 800, date(2025, 1, 17), date(2025, 1, 19), 700,
+         250),
     ]
 
 

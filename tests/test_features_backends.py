@@ -102,7 +102,9 @@ MIXED_CLIENTS = pd.DataFrame(
     [("dense", "2024-06-01", None), ("gap", "2024-06-01", None),
      ("sparse", "2024-06-01", None), ("late", "2025-01-06", None),
      ("early_row", "2025-01-06", None), ("closed", "2024-06-01", "2025-01-13"),
-     ("nothing", "2024-06-01", None), ("gone", "2024-06-01", "2024-12-15")],
+     ("nothing", "2024-06-01", None), ("gone", "2024-06-01", "2024-12-15"),
+     ("head", "2024-06-01", None), ("carried", "2024-06-01", None),
+     ("q_head", "2024-06-01", None)],
     columns=["client_id", "open_date", "close_date"],
 ).astype({"open_date": "datetime64[us]", "close_date": "datetime64[us]"})
 MIXED_BALANCES = pd.DataFrame(
@@ -125,7 +127,14 @@ MIXED_BALANCES = pd.DataFrame(
     # closed on 13 Jan, rows every day to 20 Jan at 10 x the day
     + _rows("closed", _days(1, 20), [10.0 * d for d in range(1, 21)])
     # gone: closed before P, rows in P and Q all the same
-    + _rows("gone", _days(1, 20), [5_000.0] * 20),
+    + _rows("gone", _days(1, 20), [5_000.0] * 20)
+    # head: no row before 4 Jan, then one every day to 20 Jan at 10 x the day
+    + _rows("head", _days(4, 20), [10.0 * d for d in range(4, 21)])
+    # carried: a row on 20 Dec 2024 at 300, then 4-8 Jan at 10 x the day, then none
+    + _rows("carried", ["2024-12-20", *_days(4, 8)], [300.0, 40.0, 50.0, 60.0, 70.0, 80.0])
+    # q_head: 1-10 Jan and 15-20 Jan at 10 x the day; nothing on 11-14 Jan
+    + _rows("q_head", _days(1, 10) + _days(15, 20),
+            [10.0 * d for d in [*range(1, 11), *range(15, 21)]]),
     columns=["client_id", "date", "total_assets"],
 ).astype({"date": "datetime64[us]"})
 
@@ -146,6 +155,14 @@ MIXED_OPEN_DAYS = {
     ("closed", "P"): 55.0, ("closed", "Q"): 120.0,
     # nothing: no rows; gone: closed before P, no open day
     ("nothing", "P"): 0.0, ("nothing", "Q"): 0.0, ("gone", "P"): 0.0, ("gone", "Q"): 0.0,
+    # head: P = 0 on 1-3 Jan + 10 x (4 + ... + 10) = 490 / 10 = 49; Q as dense = 155
+    ("head", "P"): 49.0, ("head", "Q"): 155.0,
+    # carried: P = 300 on 1-3 Jan + 40 + 50 + 60 + 70 + 80 on 4-8 Jan + 80 on 9-10 Jan =
+    #          900 + 300 + 160 = 1360 / 10 = 136; Q: 80 held all ten days = 80
+    ("carried", "P"): 136.0, ("carried", "Q"): 80.0,
+    # q_head: P as dense = 55; Q = 100 held on 11-14 Jan + 10 x (15 + ... + 20) =
+    #         400 + 1050 = 1450 / 10 = 145
+    ("q_head", "P"): 55.0, ("q_head", "Q"): 145.0,
 }
 MIXED_ALL_DAYS = {
     **MIXED_OPEN_DAYS,
@@ -155,7 +172,11 @@ MIXED_ALL_DAYS = {
 }
 # which windows the dense path may sum without ordering (window_coverage's `dense`)
 MIXED_DENSE = {("dense", "P"), ("dense", "Q"), ("gap", "Q"), ("late", "P"), ("late", "Q"),
-               ("closed", "P")}
+               ("closed", "P"), ("head", "Q"), ("q_head", "P")}
+# and which more the check's span sums give without ordering, from the balance carried into
+# the window and the last row's: rows day after day from their first to their last, all
+# inside the window (sparse P: one row, 4 Jan, carrying 300 in from 20 Dec)
+MIXED_STEPPED = {("sparse", "P"), ("head", "P"), ("carried", "P"), ("q_head", "Q")}
 
 
 def as_dict(frame: pd.DataFrame, value: str = "avg_assets") -> dict[tuple[str, str], float]:
@@ -238,8 +259,7 @@ def _quick_sums(tmp_path, periods=(P, Q)):
     quick = engines.quick_clean(con, folder, "daily_assets",
                                 client_ids=MIXED_CLIENTS["client_id"], as_of=Q.end, spans=spans)
     lean = engines.lean_parquet(con, folder, "daily_assets", Q.end)
-    sums = features.SpanSums(frozenset(spans), nw.from_native(quick.span_sums).rename(
-        {"n": "rows", "sum_total_assets": "asset_days"}).to_native())
+    sums = features.SpanSums.of_scan(frozenset(spans), quick.span_sums)
     return con, quick, lean, sums
 
 
@@ -252,6 +272,29 @@ def test_the_checks_span_sums_give_the_hand_computed_averages(tmp_path, denomina
     got = features.daily_average_assets(lean, windows, denominator=denominator, sums=sums)
     assert as_dict(got.df()) == (MIXED_OPEN_DAYS if denominator == "open_days"
                                  else MIXED_ALL_DAYS)
+
+
+def test_the_checks_span_sums_sum_windows_with_rows_day_after_day_without_ordering(tmp_path):
+    con, _, lean, sums = _quick_sums(tmp_path)
+    w = nw.from_native(features.client_windows(con.from_df(MIXED_CLIENTS), (P, Q)))
+    coverage = features.window_coverage(nw.from_native(lean), w, features.period_spans(w),
+                                        sums=sums).collect(backend="pandas").to_pandas()
+    flags = as_dict(coverage, "dense")
+    assert {key for key, known in flags.items() if known} == MIXED_DENSE | MIXED_STEPPED
+    # their asset-days (in cents) are the hand-computed ones: head P 490, carried P 1360,
+    # q_head Q 1450, sparse P 5100 (300 on 1-3 Jan, 600 on 4-10 Jan)
+    days = as_dict(coverage, "asset_days")
+    assert [days[key] for key in sorted(MIXED_STEPPED)] == [
+        100 * v for v in (1360, 490, 1450, 5100)]
+    # without the carried value (not known) the window goes to the ordered path
+    unknown = features.SpanSums(sums.spans, nw.from_native(sums.frame).with_columns(
+        carry=nw.when(nw.col("client_id") == "carried").then(None).otherwise(nw.col("carry"))
+    ).to_native())
+    coverage = features.window_coverage(nw.from_native(lean), w, features.period_spans(w),
+                                        sums=unknown).collect(backend="pandas").to_pandas()
+    assert not as_dict(coverage, "dense")[("carried", "P")]
+    got = as_dict(features.daily_average_assets(lean, w.to_native(), sums=unknown).df())
+    assert got == MIXED_OPEN_DAYS
 
 
 def test_span_sums_are_read_when_they_cover_the_spans_and_left_alone_otherwise(tmp_path):

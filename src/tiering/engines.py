@@ -250,7 +250,7 @@ class _QuickScan:
     key: list[str]
     verdicts: list[str]  # counts of groups showing a problem; all 0 when clean
     late_from: int  # groups from this one on are the blocks after the as-of date
-    span_sums: str | None  # the projection of the span groups as per-span sums
+    span_sums: str | None  # the query of the per id and span sums (`_span_sums`)
 
 
 def quick_clean(con: duckdb.DuckDBPyConnection, path: Path, table: str, *,
@@ -312,7 +312,7 @@ def _quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of
     types = dict(zip(scan.columns, (str(t) for t in scan.types), strict=True))
     if set(types) - set(spec) or any(r and c not in types for c, r in spec.items()):
         return None  # unknown or missing columns: the detailed check words them
-    aggregates, verdicts, sums = [], [], []
+    aggregates, verdicts, sums, dates = [], [], [], ("", "")
     for name, kind in types.items():
         family, column = kinds[name], _ident(name)
         wanted = {"text": kind == "VARCHAR", "date": kind == "DATE",
@@ -327,6 +327,8 @@ def _quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of
             continue
         aggregates += [f"min({column}) AS lo{i}", f"max({column}) AS hi{i}"]
         if family == "date":
+            if name == key[-1]:
+                dates = (f"lo{i}", f"hi{i}")
             verdicts.append(f"count(*) FILTER (WHERE lo{i} < DATE '{DATE_RANGE[0]}' "
                             f"OR hi{i} > DATE '{DATE_RANGE[1]}')")
             continue
@@ -339,12 +341,11 @@ def _quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of
             side = "lo" if stat == "min_value" else "hi"
             verdicts.append(f"count(*) FILTER (WHERE {side}{i} {op} "
                             f"{float(check.statistics[stat])!r})")
-        if spans:  # in whole cents, half away from zero, as features.to_cents
-            scaled = f"(CAST({column} AS DOUBLE) * 100)"
-            cents = (f"CASE WHEN {scaled} < 0 THEN -floor(-{scaled} + 0.5) "
-                     f"ELSE floor({scaled} + 0.5) END")
-            aggregates.append(f"sum(CAST({cents} AS BIGINT)) AS {_ident('sum_' + name)}")
-            sums.append(_ident("sum_" + name))
+        if spans:  # in whole cents, half away from zero, as features.to_cents; and the
+            # value on the group's last day (kept as it is: rounded once it is picked)
+            aggregates += [f"sum(CAST({_cents(column)} AS BIGINT)) AS {_ident('sum_' + name)}",
+                           f"arg_max({column}, {_ident(key[-1])}) AS {_ident('tail_' + name)}"]
+            sums.append(name)
     ids = ", ".join(_ident(k) for k in key[:-1])
     dated = _ident(key[-1])
     # days counted from a day 1,024 × k before the as-of date's next day, so that blocks of
@@ -361,7 +362,6 @@ def _quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of
                          f"'{stop.isoformat()}' THEN {-1 - i}"
                          for i, (start, stop) in enumerate(spans))
         group = f"CASE {cases} ELSE {group} END"
-        aggregates += [f"min({dated}) AS first", f"max({dated}) AS last"]
     grouped = scan.aggregate(
         f"{ids}, {group} AS g, count(*) AS n, bit_count(bitstring_agg(CAST({day} % "
         f"{_DAY_BLOCK} AS INTEGER), 0, {_DAY_BLOCK - 1})) AS m, {', '.join(aggregates)}",
@@ -373,13 +373,49 @@ def _quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of
         grouped.create(kept)
     except duckdb.Error:  # unreadable, or interrupted: the detailed check reports it
         return None
-    span_sums = None
-    if spans:
-        labels = " ".join(f"WHEN {-1 - i} THEN {_literal(span_label(start, stop))}"
-                          for i, (start, stop) in enumerate(spans))
-        span_sums = (f"{ids}, CASE g {labels} END AS span, n, "
-                     f"{', '.join(sums + ['first', 'last'])}")
+    # the date's least and greatest are a span's first and last day
+    span_sums = _span_sums(kept, key, spans, sums, *dates) if spans else None
     return _QuickScan(kept, key, verdicts, blocks, span_sums)
+
+
+def _span_sums(kept: str, key: list[str], spans: Sequence[tuple[date, date]],
+               numbers: list[str], first: str, last: str) -> str:
+    """The query giving `_quick_scan`'s per id and span sums from its kept groups (`kept`;
+    span i is group -1 - i, the dates' least and greatest are `first` and `last`).
+
+    Besides the rows (n), the sums and the first and last date: per number column, ``tail_``
+    the value on the span's last row and ``carry_`` the value of the id's last row before the
+    span, both in whole cents: the balance that holds from the span's start until its first
+    row. That is the latest of the groups ending before the span's start (0 when there is
+    none) unless a block of rows outside every span straddles the start (then NULL: the
+    block's last row is not the one before the span)."""
+    ids = ", ".join(_ident(k) for k in key[:-1])
+    labels = " ".join(f"WHEN {-1 - i} THEN {_literal(span_label(start, stop))}"
+                      for i, (start, stop) in enumerate(spans))
+    before, picked = [], [f"{ids}, CASE g {labels} END AS span, n",
+                          *(_ident("sum_" + name) for name in numbers),
+                          f"{first} AS first", f"{last} AS last"]
+    for i, (start, _) in enumerate(spans):  # groups straddling span i's start
+        day = f"DATE '{start.isoformat()}'"
+        before.append(f"count(*) FILTER (WHERE g >= 0 AND {first} < {day} AND {last} >= {day})"
+                      f" AS x{i}")
+    for j, name in enumerate(numbers):
+        tail, carry = _ident("tail_" + name), []
+        picked.append(f"CAST({_cents(tail)} AS BIGINT) AS {tail}")
+        for i, (start, _) in enumerate(spans):
+            before.append(f"arg_max({tail}, {last}) FILTER (WHERE {last} < DATE "
+                          f"'{start.isoformat()}') AS b{i}_{j}")
+            carry.append(f"WHEN {-1 - i} THEN CASE WHEN x{i} > 0 THEN NULL "
+                         f"ELSE coalesce(CAST({_cents(f'b{i}_{j}')} AS BIGINT), 0) END")
+        picked.append(f"CASE g {' '.join(carry)} END AS {_ident('carry_' + name)}")
+    return (f"WITH before AS (SELECT {ids}, {', '.join(before)} FROM {kept} GROUP BY {ids}) "
+            f"SELECT {', '.join(picked)} FROM {kept} JOIN before USING ({ids}) WHERE g < 0")
+
+
+def _cents(value: str) -> str:
+    """SQL: `value` in whole cents, half away from zero (a double), as `features.to_cents`."""
+    scaled = f"(CAST({value} AS DOUBLE) * 100)"
+    return f"CASE WHEN {scaled} < 0 THEN -floor(-{scaled} + 0.5) ELSE floor({scaled} + 0.5) END"
 
 
 def _quick_judge(con: duckdb.DuckDBPyConnection, scan: _QuickScan,
@@ -392,8 +428,7 @@ def _quick_judge(con: duckdb.DuckDBPyConnection, scan: _QuickScan,
     if found is None or scan.span_sums is None:
         con.execute(f"DROP TABLE IF EXISTS {scan.kept}")
         return found
-    sums = con.table(scan.kept).filter("g < 0").project(scan.span_sums)
-    return QuickClean(found.rows, found.late, sums)
+    return QuickClean(found.rows, found.late, con.sql(scan.span_sums))
 
 
 def _quick_verdict(con: duckdb.DuckDBPyConnection, grouped: duckdb.DuckDBPyRelation,

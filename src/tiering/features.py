@@ -47,13 +47,23 @@ class SpanSums:
     read the table again for them.
 
     `frame`: client_id, span (`span_label`), rows, asset_days (the sum of total_assets in
-    whole cents, `to_cents`),
-    first and last (dates); one row per client and span holding rows. `spans`: the spans it
-    covers, [start, stop) as dates.
+    whole cents, `to_cents`), first and last (dates); one row per client and span holding
+    rows. Optionally also tail (the last row's balance) and carry (the balance of the
+    client's last row before the span, 0 when there is none, null when not known), in whole
+    cents: a window whose rows run day after day then needs no ordering either
+    (`window_coverage`). `spans`: the spans it covers, [start, stop) as dates.
     """
 
     spans: frozenset[tuple[date, date]]
     frame: Any
+
+    @classmethod
+    def of_scan(cls, spans: frozenset[tuple[date, date]], frame: Any) -> SpanSums:
+        """From `engines.quick_clean`'s span sums of the balances (n, sum_, tail_ and
+        carry_total_assets)."""
+        return cls(spans, nw.from_native(frame).rename({
+            "n": "rows", "sum_total_assets": "asset_days", "tail_total_assets": "tail",
+            "carry_total_assets": "carry"}).to_native())
 
 
 def span_label(start: date, stop: date) -> str:
@@ -221,9 +231,14 @@ def window_coverage(
     Columns: client_id, period, start, stop, rows, asset_days, dense (bool); one row per window.
     """
     wanted = {(_date(a), _date(b)) for a, b in spans.values()}
+    stepped = None
     if sums is not None and wanted <= sums.spans:
-        totals = nw.from_native(sums.frame).select(
-            "client_id", "span", "rows", "asset_days", "first", "last")
+        totals = nw.from_native(sums.frame)
+        carried = {"tail", "carry"} <= set(totals.collect_schema())
+        totals = totals.select("client_id", "span", "rows", "asset_days", "first", "last",
+                               *(["tail", "carry"] if carried else []))
+        if carried:
+            stepped = _stepped()
     else:
         totals = span_sums(balances, list(spans.values()))
     period_span = nw.lit(None, nw.String)
@@ -232,18 +247,39 @@ def window_coverage(
                                                                 ).otherwise(period_span)
     rows = nw.col("rows").fill_null(0)
     inside = (nw.col("first") >= nw.col("start")) & (nw.col("last") < nw.col("stop"))
+    dense = nw.when(rows == 0).then(nw.col("open_days") == 0).otherwise(
+        (rows == nw.col("open_days")) & inside)
+    asset_days = nw.col("asset_days").fill_null(0)
+    if stepped is not None:  # rows day after day, carried in and held to the stop
+        known, step_days = stepped
+        dense, asset_days = dense | known, nw.when(known).then(step_days).otherwise(asset_days)
     return (
         windows.select(*WINDOW_KEYS, "start", "stop", "open_days")
         .with_columns(span=period_span)
         .join(totals, on=["client_id", "span"], how="left")
-        .with_columns(
-            rows=rows.cast(nw.Int64),
-            asset_days=nw.col("asset_days").fill_null(0),
-            dense=nw.when(rows == 0).then(nw.col("open_days") == 0)
-            .otherwise((rows == nw.col("open_days")) & inside),
-        )
+        .with_columns(rows=rows.cast(nw.Int64), asset_days=asset_days, dense=dense)
         .select(*WINDOW_KEYS, "start", "stop", "rows", "asset_days", "dense")
     )
+
+
+def _stepped() -> tuple[nw.Expr, nw.Expr]:
+    """Which windows' asset-days the span sums give without ordering though not every day has
+    a row, and those asset-days (`window_coverage` with tail and carry).
+
+    A window with rows in its span, all inside the window and one on every day from the first
+    to the last (with at most one row per client and day: as many rows as days), holds the
+    carried balance from its start to the first row, each row for its own day, and the last
+    row to its stop (no row follows inside the span): asset_days = the rows' sum + tail ×
+    (stop − last − 1) + carry × (first − start). A window whose carry is not known is not.
+    """
+    first, last = _day_number(nw.col("first")), _day_number(nw.col("last"))
+    start, stop = _day_number(nw.col("start")), _day_number(nw.col("stop"))
+    known = ((nw.col("rows").fill_null(0) > 0) & (stop > start)
+             & (first >= start) & (last < stop) & (last - first + 1 == nw.col("rows"))
+             & ~nw.col("carry").is_null())
+    days = (nw.col("asset_days") + nw.col("tail") * (stop - last - 1)
+            + nw.col("carry") * (first - start))
+    return known.fill_null(False), days
 
 
 def span_sums(

@@ -170,9 +170,8 @@ def open_big_tables(
             if lean is not None:  # proven clean in one scan: compute on a plain scan
                 typed, problems, count, late = lean, problems_frame(), quick.rows, quick.late
                 if quick.span_sums is not None:
-                    session.sums[table] = features.SpanSums(frozenset(spans), nw.from_native(
-                        quick.span_sums).rename({"n": "rows", "sum_total_assets": "asset_days"}
-                                                ).to_native())
+                    session.sums[table] = features.SpanSums.of_scan(frozenset(spans),
+                                                                    quick.span_sums)
             else:  # the detailed checks, which list every problem with its row
                 relation = engines.open_path(session.con, path, table)
                 checked = engines.check_big_table(
