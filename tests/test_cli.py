@@ -88,6 +88,20 @@ def test_classify_rates_the_small_set_as_worked_out_by_hand(small: Path, tmp_pat
     assert len(manifest["inputs"]["clients"]["sha256"]) == 64
 
 
+def test_clients_listed_out_of_order_give_the_same_bytes_in_client_id_order(small: Path,
+                                                                             tmp_path: Path):
+    assert classify(small, tmp_path / "o" / "sorted", cycle="adhoc").exit_code == 0
+    lines = (small / "clients.csv").read_bytes().decode("gbk").splitlines()
+    shuffled = [lines[0], lines[5], lines[3], lines[1], lines[4], lines[2]]  # E D A C B
+    write(small, "clients", "\n".join(shuffled) + "\n", encoding="gbk")
+    assert classify(small, tmp_path / "o" / "shuffled", cycle="adhoc").exit_code == 0
+    for name in ("classification.csv", "excluded.csv"):
+        data = (tmp_path / "o" / "shuffled" / name).read_bytes()
+        assert data == (tmp_path / "o" / "sorted" / name).read_bytes()
+    assert list(read(tmp_path / "o" / "shuffled" / "classification.csv")["client_id"]) == [
+        "A", "B", "C"]
+
+
 def test_outputs_are_utf8_with_bom_and_byte_identical_on_a_rerun(small: Path, tmp_path: Path):
     first, second = tmp_path / "o" / "a", tmp_path / "o" / "b"
     assert classify(small, first, cycle="adhoc").exit_code == 0

@@ -64,3 +64,28 @@ def test_among_takes_an_object_pool_of_text_through_arrow_and_a_mixed_one_throug
     assert among(values, pd.Series([], dtype=object)).tolist() == [False, False, False]
     # a pool holding a number is not text: pandas' isin decides (1 is not "C1")
     assert among(values, pd.Series([1, "C2"], dtype=object)).tolist() == [False, True, False]
+
+
+def test_positions_finds_each_value_first_occurrence_in_the_keys():
+    from tiering.number_text import positions
+
+    keys = pd.Series(["C7", "C1", "C7", None], dtype="str")
+    values = pd.Series(["C1", "C7", "C2", None], dtype="str")
+    # C1 at 1, C7 first at 0, C2 nowhere, and a missing value matches not even a missing key
+    assert positions(values, keys).tolist() == [1, 0, -1, -1]
+    assert positions(values, pd.Index(["C7", "C1"], dtype=object)).tolist() == [1, 0, -1, -1]
+    # not text: pandas' index look-up gives the same answers
+    assert positions(pd.Series([3, 1, 2, np.nan]), pd.Index([1.0, 3.0, 1.0, np.nan])).tolist() \
+        == [1, 0, -1, -1]
+
+
+def test_look_up_is_map_with_a_default():
+    from tiering.number_text import look_up
+
+    values = pd.Series(["b", "x", None, "a"], dtype="str")
+    assert look_up(values, pd.Index(["a", "b"]), np.array([1.5, 2.5]), 0.0).tolist() == [
+        2.5, 0.0, 0.0, 1.5]
+    labels = look_up(values, pd.Series(["a", "b"]), np.array(["甲", "乙"], dtype=object))
+    assert labels[[0, 3]].tolist() == ["乙", "甲"] and pd.isna(labels[1]) and pd.isna(labels[2])
+    # every value found: the targets' own dtype (whole numbers stay whole)
+    assert look_up(values[[0, 3]], pd.Index(["a", "b"]), np.array([1, 2])).tolist() == [2, 1]

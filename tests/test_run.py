@@ -329,3 +329,30 @@ def test_the_services_report_needs_only_the_rating_and_the_services_tables(publi
                 for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
 
     assert outputs(executed) == outputs(folder / "reports" / "20-service-plan.ipynb")
+
+
+def test_clients_listed_in_another_order_give_byte_identical_tables(published, tmp_path):
+    data, folder, _ = published
+    shuffled = tmp_path / "data"
+    shutil.copytree(data, shuffled)
+    clients = next(p for p in shuffled.iterdir() if p.stem == "clients")
+    assert clients.suffix == ".csv"
+    header, *rows = clients.read_bytes().splitlines(keepends=True)
+    clients.write_bytes(header + b"".join(reversed(rows)))
+    notebooks = tmp_path / "notebooks"  # one empty report: the tables are what is compared
+    notebooks.mkdir()
+    empty = nbformat.v4.new_notebook()
+    parameters = 'run_dir = ""\ndata_dir = ""\nlist_cap = 0\nmask = True'
+    empty.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]})]
+    nbformat.write(empty, notebooks / "10-empty.ipynb")
+    result = run(shuffled, tmp_path / "out", notebooks=notebooks)
+    assert result.exit_code == 0, result.output
+    again = tmp_path / "out" / "2026Q3"
+    written = sorted(p.relative_to(folder) for p in folder.rglob("*")
+                     if p.suffix in (".csv", ".ics"))
+    assert len(written) > 15
+    assert sorted(p.relative_to(again) for p in again.rglob("*")
+                  if p.suffix in (".csv", ".ics")) == written
+    for name in written:  # findings name the row of the clients table: that has moved
+        if name.name != "findings.csv":
+            assert (again / name).read_bytes() == (folder / name).read_bytes(), name

@@ -12,11 +12,13 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tiering import cycle as cycles
 from tiering import features, fee_sharing, questionnaire, rfm, tiers
 from tiering.fee_params import FeeParams, FeeSource
-from tiering.number_text import among
+from tiering.number_text import among, look_up
 from tiering.params import Parameters, Policy
 from tiering.schemas import Classification, Excluded, output_columns
 from tiering.sessions import Session
@@ -83,9 +85,10 @@ def rate(
     labels = questionnaire.category_labels(params.policy.risk)
     level_labels = policy.level_labels
     tier_labels = {tid: rule.label for tid, rule in policy.tiers.items()}
-    rated["level_label"] = rated["level"].map(level_labels)
-    rated["tier_label"] = rated["tier"].map(tier_labels)
-    rated["category_label"] = rated["category"].map(labels)
+    for column, names in (("level", level_labels), ("tier", tier_labels),
+                          ("category", labels)):
+        rated[f"{column}_label"] = look_up(rated[column], pd.Index(list(names)),
+                                           np.array(list(names.values()), dtype=object))
     assessed = rated["category"] != "unassessed"
     rated["class_code"] = (rated["level"] + "/" + rated["category"]).where(assessed, "unassessed")
     rated["class_label"] = (rated["level_label"] + "-" + rated["category_label"]).where(
@@ -93,12 +96,21 @@ def rate(
     rated["reasons"] = _reasons(rated, findings)
     rated["as_of"] = pd.Timestamp(as_of)
     rated["cycle"] = cycle
-    classification = rated[CLASSIFICATION_COLUMNS].sort_values(
-        "client_id", kind="mergesort").reset_index(drop=True)
+    classification = _by_client(rated[CLASSIFICATION_COLUMNS])
     Classification.validate(classification)  # the output contract (SPEC 4) holds
     Excluded.validate(excluded)
     base = rated.set_index("client_id")["base_level"].reindex(classification["client_id"])
     return Rating(classification, excluded, findings, base.to_numpy(), contribution)
+
+
+def _by_client(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` in client_id order (ids are unique: one row per client), without copying it
+    when it is in that order already (as the clients table usually is)."""
+    ids = pa.array(frame["client_id"], from_pandas=True)
+    order = pc.sort_indices(ids).to_numpy()
+    if not np.array_equal(order, np.arange(len(order))):
+        frame = frame.take(order)
+    return frame.reset_index(drop=True)
 
 
 def split_scope(
@@ -155,16 +167,17 @@ def client_indicators(
         averages = session.collect(features.daily_average_assets(
             balances, session.lift(windows), denominator=denominator, keep=session.keep,
             sums=session.sums.get("daily_assets")))
-        wide = averages.pivot(index="client_id", columns="period", values="avg_assets")
-        out["avg_assets_last_year"] = out["client_id"].map(wide.get("last_year")).fillna(0.0)
-        out["avg_assets_ytd"] = out["client_id"].map(wide.get("ytd")).fillna(0.0)
+        for period in (last_year, ytd):
+            part = averages[averages["period"] == period.name]
+            out[f"avg_assets_{period.name}"] = look_up(
+                out["client_id"], part["client_id"], part["avg_assets"].to_numpy(), 0.0)
     else:
         out["avg_assets_last_year"] = 0.0
         out["avg_assets_ytd"] = 0.0
     fees = tables.get("fees")
     if fees is not None and not (isinstance(fees, pd.DataFrame) and fees.empty):
         fee = session.collect(features.fee_sum(fees, last_year)).set_index("client_id")["fee"]
-        out["mgmt_fee_last_year"] = out["client_id"].map(fee).fillna(0.0)
+        out["mgmt_fee_last_year"] = look_up(out["client_id"], fee.index, fee.to_numpy(), 0.0)
     else:
         fee = pd.Series(dtype="float64")
         out["mgmt_fee_last_year"] = 0.0
@@ -173,8 +186,9 @@ def client_indicators(
         picked = fee_sharing.tier_management_fee(
             fee, contribution, year=last_year.start.year, fee_source=fee_source,
             clients=out["client_id"]).set_index("client_id")
-        out["mgmt_fee_last_year"] = out["client_id"].map(picked["mgmt_fee"])
-        out["mgmt_fee_source"] = out["client_id"].map(picked["mgmt_fee_source"])
+        for column in ("mgmt_fee", "mgmt_fee_source"):
+            out[f"{column}_last_year" if column == "mgmt_fee" else column] = look_up(
+                out["client_id"], picked.index, picked[column].to_numpy())
     out["mgmt_fee_source"] = out["mgmt_fee_source"].astype("str")
     for col in ("avg_assets_last_year", "avg_assets_ytd", "mgmt_fee_last_year"):
         out[col] = out[col].astype("float64")

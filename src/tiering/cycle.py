@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from tiering.number_text import look_up
 from tiering.params import Policy
 
 CYCLES = ("annual", "quarterly", "monthly", "adhoc")
@@ -74,8 +76,8 @@ def apply_cycle(
             columns={"level": "previous_level", "base_level": "previous_base"}),
         on="client_id", how="left",
     )
-    computed = out["computed_level"].map(rank).to_numpy()
-    prev = out["previous_base"].map(rank).to_numpy(dtype="float64")  # NaN: none in force
+    computed = _ranks(out["computed_level"], rank)
+    prev = _ranks(out["previous_base"], rank)  # NaN: none in force
     has_prev = ~np.isnan(prev)
     base = out["computed_level"].to_numpy(dtype=object).copy()
     held = np.zeros(len(out), dtype=bool)
@@ -168,10 +170,9 @@ def change_kind(frame: pd.DataFrame, policy: Policy) -> pd.Series:
     still falls (an override that ended) is a downgrade.
     """
     rank = policy.level_rank
-    now = frame["level"].map(rank)
-    before = frame["previous_level"].map(rank)
+    now, before = _ranks(frame["level"], rank), _ranks(frame["previous_level"], rank)
     kind = np.select(
-        [before.isna(), now < before, now > before, frame["held"]],
+        [np.isnan(before), now < before, now > before, frame["held"].to_numpy(dtype=bool)],
         ["new", "downgrade", "upgrade", "held"],
         default="unchanged",
     )
@@ -179,5 +180,11 @@ def change_kind(frame: pd.DataFrame, policy: Policy) -> pd.Series:
 
 
 def _ids(ranks: np.ndarray, policy: Policy) -> np.ndarray:
-    ids = [lv.id for lv in policy.levels]
-    return np.array([ids[int(r)] if not np.isnan(r) else None for r in ranks], dtype=object)
+    """The level ids of ranks (floats; None for NaN)."""
+    ids = np.array([lv.id for lv in policy.levels] + [None], dtype=object)
+    return ids[np.where(np.isnan(ranks), len(ids) - 1, ranks).astype(np.int64)]
+
+
+def _ranks(levels: pd.Series, rank: Mapping[str, int]) -> np.ndarray:
+    """The ranks of level ids as floats, NaN for a missing or unknown level."""
+    return look_up(levels, pd.Index(list(rank)), np.array(list(rank.values()), dtype="float64"))

@@ -1,5 +1,5 @@
 """Numbers and text for whole columns at once: exact fixed-point text, Arrow text as pandas',
-membership of ids by Arrow's hash look-up.
+membership and look-up of ids by Arrow's hash look-up.
 
 Used where a reason or a finding spells out a figure for every one of a million clients, or a
 million ids are looked up: a Python call per value would cost seconds.
@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["STR", "among", "decimal_text", "str_array"]
+__all__ = ["STR", "among", "decimal_text", "look_up", "positions", "str_array"]
 
 STR = pd.StringDtype(na_value=np.nan)  # pandas' `str`
 
@@ -81,3 +81,52 @@ def among(values: pd.Series, pool: pd.Series) -> np.ndarray:
         found = pc.is_in(wanted, value_set=pool_array.cast(wanted.type))
         return found.to_numpy(zero_copy_only=False)
     return values.isin(pool).to_numpy()
+
+
+def positions(values: pd.Series, keys: pd.Series | pd.Index) -> np.ndarray:
+    """Where each of `values` first occurs in `keys` (int64), -1 when it does not (a missing
+    value is not found): for text, Arrow's hash look-up, several times faster than pandas'
+    `map` or `get_indexer` on a million ids."""
+    wanted, pool = _text(values), _text(keys)
+    if wanted is not None and pool is not None:
+        found = pc.index_in(wanted, value_set=pool.cast(wanted.type), skip_nulls=True)
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    index = pd.Index(keys)
+    first = ~index.duplicated()
+    at = index[first].get_indexer(values)
+    at = np.where(at >= 0, np.flatnonzero(first)[at], -1)
+    at[pd.isna(np.asarray(values, dtype=object))] = -1
+    return at.astype(np.int64)
+
+
+def look_up(values: pd.Series, keys: pd.Series | pd.Index, targets: object,
+            default: object = np.nan) -> np.ndarray:
+    """`targets` (aligned with `keys`) at the position of each of `values` in `keys`, `default`
+    where it is not there: `values.map(dict(zip(keys, targets))).fillna(default)` by
+    `positions`."""
+    targets = np.asarray(targets)
+    at = positions(values, keys)
+    found = at >= 0
+    if found.all():
+        return targets[at]
+    kind = np.result_type(targets.dtype, np.asarray(default).dtype) if targets.dtype != object \
+        else object
+    out = np.full(len(at), default, dtype=kind)
+    out[found] = targets[at[found]]
+    return out
+
+
+def _text(values: object) -> pa.Array | None:
+    """`values` as an Arrow text array, or None when they are not all text (or missing)."""
+    if isinstance(values, pd.Index):
+        values = values.to_series()
+    dtype = getattr(values, "dtype", None)
+    if not isinstance(dtype, pd.StringDtype) and dtype != np.dtype(object):
+        return None
+    try:
+        array = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return array
+    return None
