@@ -444,9 +444,11 @@ def test_quick_clean_sums_each_span_per_client_in_the_same_scan(tmp_path):
     # 413, + 100 = 513; B's 2024 row is in neither span; A's row after the as-of date neither.
     # Then the last row's value (tail) and the value of the last row before the span (carry):
     # A has none before 2025 (0), its 31 Dec 2025 row (500) before 2026; B's 2024 row (700)
+    # before both, and B has a row for 2025 too, though no row is in it
     assert got == [
         ("A", "2025-01-01/2026-01-01", 1, 500, date(2025, 12, 31), date(2025, 12, 31), 500, 0),
         ("A", "2026-01-01/2026-10-01", 2, 513, date(2026, 1, 1), date(2026, 9, 1), 100, 500),
+        ("B", "2025-01-01/2026-01-01", 0, 0, None, None, None, 700),
         ("B", "2026-01-01/2026-10-01", 1, 300, date(2026, 9, 30), date(2026, 9, 30), 300, 700),
     ]
 
@@ -473,6 +475,7 @@ def test_quick_clean_knows_no_carried_value_when_rows_outside_the_spans_straddle
     assert got == [
         ("A", "2025-01-01/2025-01-11", 1, 100, date(2025, 1, 2), date(2025, 1, 2), 100, 0),
         ("A", "2025-01-16/2025-01-21", 1, 300, date(2025, 1, 18), date(2025, 1, 18), 300, None),
+        ("B", "2025-01-01/2025-01-11", 0, 0, None, None, None, 0),  # no row yet
         ("B", "2025-01-16/2025-01-21", 2, 800, date(2025, 1, 17), date(2025, 1, 19), 700,
          250),
     ]

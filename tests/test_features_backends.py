@@ -104,7 +104,7 @@ MIXED_CLIENTS = pd.DataFrame(
      ("early_row", "2025-01-06", None), ("closed", "2024-06-01", "2025-01-13"),
      ("nothing", "2024-06-01", None), ("gone", "2024-06-01", "2024-12-15"),
      ("head", "2024-06-01", None), ("carried", "2024-06-01", None),
-     ("q_head", "2024-06-01", None)],
+     ("q_head", "2024-06-01", None), ("shut", "2024-06-01", "2024-12-15")],
     columns=["client_id", "open_date", "close_date"],
 ).astype({"open_date": "datetime64[us]", "close_date": "datetime64[us]"})
 MIXED_BALANCES = pd.DataFrame(
@@ -134,7 +134,9 @@ MIXED_BALANCES = pd.DataFrame(
     + _rows("carried", ["2024-12-20", *_days(4, 8)], [300.0, 40.0, 50.0, 60.0, 70.0, 80.0])
     # q_head: 1-10 Jan and 15-20 Jan at 10 x the day; nothing on 11-14 Jan
     + _rows("q_head", _days(1, 10) + _days(15, 20),
-            [10.0 * d for d in [*range(1, 11), *range(15, 21)]]),
+            [10.0 * d for d in [*range(1, 11), *range(15, 21)]])
+    # shut: closed on 15 Dec 2024; a row before (10 Dec) and one after (5 Jan)
+    + _rows("shut", ["2024-12-10", "2025-01-05"], [700.0, 900.0]),
     columns=["client_id", "date", "total_assets"],
 ).astype({"date": "datetime64[us]"})
 
@@ -163,6 +165,9 @@ MIXED_OPEN_DAYS = {
     # q_head: P as dense = 55; Q = 100 held on 11-14 Jan + 10 x (15 + ... + 20) =
     #         400 + 1050 = 1450 / 10 = 145
     ("q_head", "P"): 55.0, ("q_head", "Q"): 145.0,
+    # shut: no open day in P or Q, so nothing weighs, whichever the denominator (the 10 Dec
+    # row held "from 1 Jan to the close" would be -16 days)
+    ("shut", "P"): 0.0, ("shut", "Q"): 0.0,
 }
 MIXED_ALL_DAYS = {
     **MIXED_OPEN_DAYS,
@@ -172,11 +177,15 @@ MIXED_ALL_DAYS = {
 }
 # which windows the dense path may sum without ordering (window_coverage's `dense`)
 MIXED_DENSE = {("dense", "P"), ("dense", "Q"), ("gap", "Q"), ("late", "P"), ("late", "Q"),
-               ("closed", "P"), ("head", "Q"), ("q_head", "P")}
-# and which more the check's span sums give without ordering, from the balance carried into
-# the window and the last row's: rows day after day from their first to their last, all
-# inside the window (sparse P: one row, 4 Jan, carrying 300 in from 20 Dec)
-MIXED_STEPPED = {("sparse", "P"), ("head", "P"), ("carried", "P"), ("q_head", "Q")}
+               ("closed", "P"), ("head", "Q"), ("q_head", "P"), ("shut", "Q")}
+# and which more the check's span sums give without ordering, with their asset-days in cents:
+# from the balance carried into the window and the last row's, rows day after day from their
+# first to their last, all inside the window (sparse P: one row, 4 Jan, carrying 300 in from
+# 20 Dec: 3 x 300 + 7 x 600 = 5,100); windows without a row, holding the carried balance
+# (early_row Q 10 x 400; shut Q, without an open day, 0); a client without any row (nothing)
+MIXED_STEPPED = {("sparse", "P"): 510_000, ("head", "P"): 49_000, ("carried", "P"): 136_000,
+                 ("q_head", "Q"): 145_000, ("carried", "Q"): 80_000, ("early_row", "Q"): 400_000,
+                 ("shut", "Q"): 0, ("nothing", "P"): 0, ("nothing", "Q"): 0}
 
 
 def as_dict(frame: pd.DataFrame, value: str = "avg_assets") -> dict[tuple[str, str], float]:
@@ -280,12 +289,9 @@ def test_the_checks_span_sums_sum_windows_with_rows_day_after_day_without_orderi
     coverage = features.window_coverage(nw.from_native(lean), w, features.period_spans(w),
                                         sums=sums).collect(backend="pandas").to_pandas()
     flags = as_dict(coverage, "dense")
-    assert {key for key, known in flags.items() if known} == MIXED_DENSE | MIXED_STEPPED
-    # their asset-days (in cents) are the hand-computed ones: head P 490, carried P 1360,
-    # q_head Q 1450, sparse P 5100 (300 on 1-3 Jan, 600 on 4-10 Jan)
+    assert {key for key, known in flags.items() if known} == MIXED_DENSE | set(MIXED_STEPPED)
     days = as_dict(coverage, "asset_days")
-    assert [days[key] for key in sorted(MIXED_STEPPED)] == [
-        100 * v for v in (1360, 490, 1450, 5100)]
+    assert {key: days[key] for key in MIXED_STEPPED} == MIXED_STEPPED
     # without the carried value (not known) the window goes to the ordered path
     unknown = features.SpanSums(sums.spans, nw.from_native(sums.frame).with_columns(
         carry=nw.when(nw.col("client_id") == "carried").then(None).otherwise(nw.col("carry"))

@@ -381,7 +381,8 @@ def _quick_scan(con: duckdb.DuckDBPyConnection, path: Path, table: str, *, as_of
 def _span_sums(kept: str, key: list[str], spans: Sequence[tuple[date, date]],
                numbers: list[str], first: str, last: str) -> str:
     """The query giving `_quick_scan`'s per id and span sums from its kept groups (`kept`;
-    span i is group -1 - i, the dates' least and greatest are `first` and `last`).
+    span i is group -1 - i, the dates' least and greatest are `first` and `last`): a row for
+    every id holding any row and every span, n = 0 when none is in the span.
 
     Besides the rows (n), the sums and the first and last date: per number column, ``tail_``
     the value on the span's last row and ``carry_`` the value of the id's last row before the
@@ -392,9 +393,11 @@ def _span_sums(kept: str, key: list[str], spans: Sequence[tuple[date, date]],
     ids = ", ".join(_ident(k) for k in key[:-1])
     labels = " ".join(f"WHEN {-1 - i} THEN {_literal(span_label(start, stop))}"
                       for i, (start, stop) in enumerate(spans))
-    before, picked = [], [f"{ids}, CASE g {labels} END AS span, n",
-                          *(_ident("sum_" + name) for name in numbers),
-                          f"{first} AS first", f"{last} AS last"]
+    before = []
+    picked = [f"{ids}, CASE g {labels} END AS span, coalesce(n, 0) AS n",
+              *(f"coalesce({_ident('sum_' + name)}, 0) AS {_ident('sum_' + name)}"
+                for name in numbers),
+              f"{first} AS first", f"{last} AS last"]
     for i, (start, _) in enumerate(spans):  # groups straddling span i's start
         day = f"DATE '{start.isoformat()}'"
         before.append(f"count(*) FILTER (WHERE g >= 0 AND {first} < {day} AND {last} >= {day})"
@@ -408,8 +411,11 @@ def _span_sums(kept: str, key: list[str], spans: Sequence[tuple[date, date]],
             carry.append(f"WHEN {-1 - i} THEN CASE WHEN x{i} > 0 THEN NULL "
                          f"ELSE coalesce(CAST({_cents(f'b{i}_{j}')} AS BIGINT), 0) END")
         picked.append(f"CASE g {' '.join(carry)} END AS {_ident('carry_' + name)}")
-    return (f"WITH before AS (SELECT {ids}, {', '.join(before)} FROM {kept} GROUP BY {ids}) "
-            f"SELECT {', '.join(picked)} FROM {kept} JOIN before USING ({ids}) WHERE g < 0")
+    groups = ", ".join(f"({-1 - i})" for i in range(len(spans)))
+    return (f"WITH before AS (SELECT {ids}, {', '.join(before)} FROM {kept} GROUP BY {ids}), "
+            f"spans AS (SELECT * FROM (VALUES {groups}) AS s(g)) "
+            f"SELECT {', '.join(picked)} FROM before CROSS JOIN spans "
+            f"LEFT JOIN (SELECT * FROM {kept} WHERE g < 0) USING ({ids}, g)")
 
 
 def _cents(value: str) -> str:

@@ -50,8 +50,10 @@ class SpanSums:
     whole cents, `to_cents`), first and last (dates); one row per client and span holding
     rows. Optionally also tail (the last row's balance) and carry (the balance of the
     client's last row before the span, 0 when there is none, null when not known), in whole
-    cents: a window whose rows run day after day then needs no ordering either
-    (`window_coverage`). `spans`: the spans it covers, [start, stop) as dates.
+    cents, and then a row for every client holding any balance row and every span (rows 0
+    when none is in it): a window whose rows run day after day, or that has none, then needs
+    no ordering either, and a client without a row has none at all (`window_coverage`).
+    `spans`: the spans it covers, [start, stop) as dates.
     """
 
     spans: frozenset[tuple[date, date]]
@@ -270,16 +272,22 @@ def _stepped() -> tuple[nw.Expr, nw.Expr]:
     to the last (with at most one row per client and day: as many rows as days), holds the
     carried balance from its start to the first row, each row for its own day, and the last
     row to its stop (no row follows inside the span): asset_days = the rows' sum + tail ×
-    (stop − last − 1) + carry × (first − start). A window whose carry is not known is not.
+    (stop − last − 1) + carry × (first − start). A window without a row in its span holds the
+    carried balance on each of its days. A client without a sums row holds no balance row at
+    all: 0. A window whose carry is not known is not summed.
     """
     first, last = _day_number(nw.col("first")), _day_number(nw.col("last"))
     start, stop = _day_number(nw.col("start")), _day_number(nw.col("stop"))
-    known = ((nw.col("rows").fill_null(0) > 0) & (stop > start)
-             & (first >= start) & (last < stop) & (last - first + 1 == nw.col("rows"))
-             & ~nw.col("carry").is_null())
-    days = (nw.col("asset_days") + nw.col("tail") * (stop - last - 1)
-            + nw.col("carry") * (first - start))
-    return known.fill_null(False), days
+    rows, carry = nw.col("rows"), nw.col("carry")
+    stepped = ((rows > 0) & (stop > start) & (first >= start) & (last < stop)
+               & (last - first + 1 == rows) & ~carry.is_null())
+    held = (rows == 0) & ~carry.is_null()
+    days = (nw.when(stepped).then(nw.col("asset_days") + nw.col("tail") * (stop - last - 1)
+                                  + carry * (first - start))
+            .when(held).then(carry * nw.max_horizontal(stop - start, nw.lit(0)))
+            .otherwise(nw.lit(0)))
+    known = stepped.fill_null(False) | held.fill_null(False) | rows.is_null()
+    return known, days
 
 
 def span_sums(
@@ -337,9 +345,10 @@ def _weigh(rows: nw.LazyFrame | nw.DataFrame) -> nw.LazyFrame | nw.DataFrame:
     start, stop. A row holds on [date, next_date) — to the window's stop when it is the last —
     and weighs on the days of that segment inside [start, stop).
     """
-    weighing = rows.filter(
+    weighing = rows.filter(  # a window without an open day (stop <= start) holds nothing
         nw.col("date") < nw.col("stop"),
         nw.col("next_date").is_null() | (nw.col("next_date") > nw.col("start")),
+        nw.col("stop") > nw.col("start"),
     )
     seg_start = _day_number(nw.max_horizontal(nw.col("date"), nw.col("start")))
     stop = _day_number(nw.col("stop"))
