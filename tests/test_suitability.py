@@ -271,9 +271,9 @@ def test_holding_above_tolerance_is_a_high_severity_phone_alert():
 
 
 def test_holding_counts_on_its_latest_date_up_to_as_of_and_only_when_worth_something():
-    held = holdings(
-        ("A", "P4", "2026-06-30", 5.0),
+    held = holdings(  # rows in no particular order: the latest date counts
         ("A", "P4", "2026-09-30", 0.0),  # sold out
+        ("A", "P4", "2026-06-30", 5.0),
         ("A", "P5", "2026-06-30", 5.0),
         ("A", "P5", "2026-12-31", 0.0),  # after as_of
         ("A", "P3", "2026-03-31", 5.0),

@@ -62,6 +62,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from tiering.number_text import positions
 from tiering.schemas import RISK_LEVELS
 from tiering.service_params import SuitabilityParams
 
@@ -320,9 +321,14 @@ def _positions(
         products_at,
         value=h["market_value"],
     )
-    coded = coded.sort_values(["client", "product", "date"], kind="mergesort")
-    coded = coded.drop_duplicates(["client", "product"], keep="last")
-    return coded[coded.pop("value") > 0].reset_index(drop=True)
+    # the latest row per client and product: sorted by pair then date (stably: of two rows of
+    # a day the later one), the last of each pair
+    pair = coded["client"].to_numpy(np.int64) * len(products_at) + coded["product"].to_numpy()
+    order = np.lexsort((coded["date"].to_numpy(), pair))
+    ordered = pair[order]
+    latest = order[np.append(ordered[1:] != ordered[:-1], True)] if len(order) else order
+    coded = coded.take(latest[coded["value"].to_numpy()[latest] > 0])
+    return coded.drop(columns="value").reset_index(drop=True)
 
 
 def _coded(
@@ -337,16 +343,16 @@ def _coded(
     """Rows as integer positions into the tolerance and product frames; unknown ids dropped."""
     frame = pd.DataFrame(
         {
-            "client": clients_at.get_indexer(client_id),
-            "product": products_at.get_indexer(product_id),
+            "client": positions(client_id, clients_at),
+            "product": positions(product_id, products_at),
             "date": pd.to_datetime(day.to_numpy()),
             "informed": informed,
         }
     )
     if value is not None:
         frame["value"] = value.to_numpy()
-    known = (frame["client"] >= 0) & (frame["product"] >= 0)
-    return frame[known].reset_index(drop=True)
+    known = (frame["client"].to_numpy() >= 0) & (frame["product"].to_numpy() >= 0)
+    return frame if known.all() else frame[known].reset_index(drop=True)
 
 
 def _mismatch_rule(lowest: np.ndarray) -> np.ndarray:
