@@ -193,3 +193,25 @@ def test_a_pending_run_counts_only_when_its_block_succeeds(tmp_path):
     with h.pending("quarterly", date(2026, 9, 30), ratings, {}):
         pass
     assert h.in_force(date(2026, 12, 31))["level"].tolist() == ["vip"]
+
+
+def test_activity_scored_after_the_ratings_joins_the_pending_run(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    h = History(tmp_path / "h.sqlite")
+    rated = ratings(("A", "vip"), ("B", "core"))
+    # entered in one thread, the activity added in it later, the block left in another
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        block = h.pending("quarterly", date(2026, 9, 30), rated, META)
+        add = writer.submit(block.__enter__).result()
+        assert h.previous_r(date(2026, 12, 31)).empty  # nothing counts before the commit
+        writer.submit(add, activity(("A", 3), ("B", None))).result()
+    block.__exit__(None, None, None)
+    scores = h.previous_r(date(2026, 12, 31))
+    assert scores["A"] == 3 and scores["B"] is pd.NA
+    # and a block left on an error takes the added activity back with the ratings
+    block = h.pending("quarterly", date(2026, 12, 31), rated, META)
+    block.__enter__()(activity(("A", 1)))
+    block.__exit__(RuntimeError, RuntimeError("a report failed"), None)
+    assert h.previous_r(date(2027, 3, 31))["A"] == 3
+    assert h.runs()["as_of"].tolist() == ["2026-09-30"]

@@ -8,9 +8,10 @@ written. No clock: a run is identified by its cycle and as-of date.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from datetime import date
+from itertools import repeat
 from pathlib import Path
 
 import pandas as pd
@@ -23,10 +24,10 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS ratings (
     cycle TEXT NOT NULL, as_of TEXT NOT NULL, client_id TEXT NOT NULL, level TEXT NOT NULL,
     base_level TEXT NOT NULL, tier TEXT NOT NULL, category TEXT NOT NULL,
-    PRIMARY KEY (cycle, as_of, client_id));
+    PRIMARY KEY (cycle, as_of, client_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS activity (
     cycle TEXT NOT NULL, as_of TEXT NOT NULL, client_id TEXT NOT NULL, r INTEGER,
-    PRIMARY KEY (cycle, as_of, client_id));
+    PRIMARY KEY (cycle, as_of, client_id)) WITHOUT ROWID;
 """
 RATING_COLUMNS = ["client_id", "level", "base_level", "tier", "category"]
 
@@ -95,11 +96,15 @@ class History:
     @contextmanager
     def pending(self, cycle: str, as_of: date, ratings: pd.DataFrame,
                 meta: Mapping[str, object], activity: pd.DataFrame | None = None,
-                ) -> Iterator[None]:
+                ) -> Iterator[Callable[[pd.DataFrame], None]]:
         """Write one run as `record` does, in a transaction committed when the block ends
         without an error and rolled back otherwise: the rows are written on entering (while
         other work goes on, at a million clients), the run counts only once all succeeded.
-        The block may be entered in one thread and left in another."""
+        The block may be entered in one thread and left in another.
+
+        It yields a function that adds the run's `activity` rows to the same transaction, for
+        activity scored after the ratings were written (called once, never at the same time
+        as the block is left)."""
         if cycle == "adhoc":
             raise ValueError("ad hoc runs are never written to the official history")
         key = (cycle, as_of.isoformat())
@@ -113,17 +118,19 @@ class History:
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
                 (*key, meta.get("params_version"), meta.get("params_hash"), len(ratings)),
             )
-            con.executemany(
-                "INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ((*key, *r) for r in zip(*columns, strict=True)),
-            )
-            if activity is not None:
-                scores = activity["r"].astype("Int64").astype(object)
+            con.executemany("INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            zip(repeat(key[0]), repeat(key[1]), *columns))
+
+            def add_activity(frame: pd.DataFrame) -> None:
+                scores = frame["r"].astype("Int64").astype(object)
                 scores = scores.where(scores.notna(), None).tolist()
-                ids = activity["client_id"].astype(str).tolist()
                 con.executemany("INSERT INTO activity VALUES (?, ?, ?, ?)",
-                                ((*key, c, r) for c, r in zip(ids, scores, strict=True)))
-            yield
+                                zip(repeat(key[0]), repeat(key[1]),
+                                    frame["client_id"].astype(str).tolist(), scores))
+
+            if activity is not None:
+                add_activity(activity)
+            yield add_activity
 
     def runs(self) -> pd.DataFrame:
         if not self.path.exists():

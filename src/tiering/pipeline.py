@@ -304,9 +304,10 @@ def record(run: RatedRun, history: History, activity: pd.DataFrame | None = None
 def recording(run: RatedRun, history: History,
               activity: pd.DataFrame | None = None) -> AbstractContextManager:
     """`record` as a block: the rows are written on entering, committed when the block ends
-    without an error (nothing for an ad hoc run)."""
+    without an error (nothing for an ad hoc run). Entering gives a function that adds
+    activity rows scored later to the same run (`History.pending`)."""
     if run.cycle == "adhoc":
-        return nullcontext()
+        return nullcontext(lambda _activity: None)
     return history.pending(run.cycle, run.as_of, run.rating.for_history(),
                            {"params_version": run.params.policy.version,
                             "params_hash": run.params.hash}, activity)

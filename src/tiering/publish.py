@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -166,43 +167,51 @@ def run_job(
         # The reports run in their own kernels, REPORT_WORKERS at a time: those that read only
         # the rating's tables (`"after": "rating"`) beside the plan, those that read the
         # services' too (`"services"`) once these are written, beside the other tables, and
-        # the others once every table is, beside the fee contribution and the workbook (which
-        # no report reads).
+        # the others once every table is, beside the workbook (which no report reads).
         with (ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool,
-              ThreadPoolExecutor(max_workers=1) as writer, ExitStack() as history_write):
+              ThreadPoolExecutor(max_workers=1) as writer,
+              ThreadPoolExecutor(max_workers=1) as fees, ExitStack() as history_write):
             def build(report: Report) -> Future:
                 return pool.submit(_build_report, report, stage, data, out_root, out.name,
                                    policy.reports.list_cap, progress)
 
             built = {r.name: build(r) for r in reports if r.after == "rating"}
-            history_rows: Future | None = None
+            # the history's rows are written beside the plan and the files (SQLite works
+            # outside the GIL), committed only once everything has succeeded; the activity
+            # rows join them once the plan has scored it
+            history_rows: Future = writer.submit(
+                _timed_result, history_write.enter_context, recording(run, history))
+            # the derived fees (SPEC 2.7), which no report reads, beside the plan too
+            contribution = (None if run.rating.fee_contribution is not None else fees.submit(
+                _timed_result, derived_fees, run.tables, as_of, policy.fees))
             try:
                 progress("planning services, managers and suitability")
                 plan = allocate(run.rating.classification, run.tables, policy, as_of=as_of,
                                 calendar=run.params.calendar, previous_r=run.previous_r)
                 t = run.timer.lap("service plan", t)
-                # the history's rows are written beside the files (SQLite works outside the
-                # GIL), committed only once everything has succeeded
-                history_rows = writer.submit(_timed, history_write.enter_context,
-                                             recording(run, history, activity=plan.rfm))
+                seconds, add_activity = history_rows.result()
+                run.timer.record("history rating rows (beside the plan)", seconds)
+                history_rows = writer.submit(_timed, add_activity, plan.rfm)
                 files += _write_plan(run, plan, stage, as_of, SERVICE_TABLES)
                 built |= {r.name: build(r) for r in reports if r.after == "services"}
                 files += _write_plan(run, plan, stage, as_of, calendars=True)
                 write_json(run.manifest, stage / "manifest.json")  # replaced whole, atomically
                 t = run.timer.lap("write plan tables and calendars", t)
                 built |= {r.name: build(r) for r in reports if r.name not in built}
-                if "fee_contribution.csv" not in files:  # derived fees (SPEC 2.7): no report
-                    contribution = derived_fees(run.tables, as_of, policy.fees)  # reads them
-                    write_csv(contribution, stage / "fee_contribution.csv",
+                if contribution is not None:  # the derived fees: no report reads them
+                    seconds, derived = contribution.result()
+                    run.timer.record("derived fees (beside the plan)", seconds)
+                    write_csv(derived, stage / "fee_contribution.csv",
                               sort_by=["client_id", "year"])
                     files.append("fee_contribution.csv")
                 workbook = f"tiering_{out.name}.xlsx"
                 write_workbook(stage / workbook, _workbook_sheets(
                     run, plan, policy.reports.mask_csv, policy.reports.workbook_max_rows))
                 files.append(workbook)
-                run.timer.record("fee contribution and workbook (beside the reports)",
+                run.timer.record("workbook and fee contribution file (beside the reports)",
                                  time.perf_counter() - t)
-                run.timer.record("history rows (beside the files)", history_rows.result())
+                run.timer.record("history activity rows (beside the files)",
+                                 history_rows.result())
                 links = []
                 for report in reports:
                     seconds = built[report.name].result()
@@ -211,8 +220,8 @@ def run_job(
                     links.append((report.title, f"reports/{report.name}.html"))
             except BaseException:
                 pool.shutdown(cancel_futures=True)
-                if history_rows is not None:  # its transaction is then rolled back
-                    wait([history_rows])
+                # the history's transaction is then rolled back
+                wait([history_rows] + ([contribution] if contribution is not None else []))
                 raise
             t = run.timer.lap(f"reports and workbook (wall, {REPORT_WORKERS} at a time)", t)
             run.manifest["reports"] = [{"title": title, "html": href} for title, href in links]
@@ -276,9 +285,14 @@ def verify_job(
 
 def _timed(call: Callable, *args: object) -> float:
     """Seconds `call(*args)` took."""
+    return _timed_result(call, *args)[0]
+
+
+def _timed_result(call: Callable, *args: object) -> tuple[float, Any]:
+    """Seconds `call(*args)` took, and what it returned."""
     began = time.perf_counter()
-    call(*args)
-    return time.perf_counter() - began
+    result = call(*args)
+    return time.perf_counter() - began, result
 
 
 def _write_plan(run, plan: Allocation, stage: Path, as_of: date,
