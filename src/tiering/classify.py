@@ -186,9 +186,9 @@ def client_indicators(
         picked = fee_sharing.tier_management_fee(
             fee, contribution, year=last_year.start.year, fee_source=fee_source,
             clients=out["client_id"]).set_index("client_id")
-        for column in ("mgmt_fee", "mgmt_fee_source"):
-            out[f"{column}_last_year" if column == "mgmt_fee" else column] = look_up(
-                out["client_id"], picked.index, picked[column].to_numpy())
+        for target, column in (("mgmt_fee_last_year", "mgmt_fee"),
+                               ("mgmt_fee_source", "mgmt_fee_source")):
+            out[target] = look_up(out["client_id"], picked.index, picked[column].to_numpy())
     out["mgmt_fee_source"] = out["mgmt_fee_source"].astype("str")
     for col in ("avg_assets_last_year", "avg_assets_ytd", "mgmt_fee_last_year"):
         out[col] = out[col].astype("float64")

@@ -152,7 +152,9 @@ def daily_average_assets(
     Both give the same asset-days. `keep`, when given, computes a frame once and returns it
     (a table on DuckDB, a cached frame on Spark): the coverage, which the dense and the sparse
     windows both read, is then one scan of the balances instead of two. `sums`, when it covers
-    the windows' period spans, stands for that scan (see `window_coverage`).
+    the windows' period spans, stands for that scan (see `window_coverage`); the check's sums,
+    with the balances carried in and held, leave the ordered path only the windows with gaps
+    between their rows (none in daily data).
     """
     if denominator not in DENOMINATORS:
         raise ValueError(f"denominator must be one of {list(DENOMINATORS)}, not {denominator!r}")
@@ -229,7 +231,9 @@ def window_coverage(
     every open day, each row holds for exactly its own day, and the window's asset-days are
     the plain sum. A window with no open day and no row in its span is dense with 0
     asset-days. Any other window (a missing day, change-only rows, rows before the opening or
-    after the closing inside the span) is not dense: it needs the ordered path.
+    after the closing inside the span) is not dense: it needs the ordered path — unless `sums`
+    holds the balances carried into the spans and held after their last rows, which give
+    more windows without ordering (`_stepped`); `dense` then marks those too.
     Columns: client_id, period, start, stop, rows, asset_days, dense (bool); one row per window.
     """
     wanted = {(_date(a), _date(b)) for a, b in spans.values()}

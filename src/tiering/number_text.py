@@ -109,8 +109,8 @@ def look_up(values: pd.Series, keys: pd.Series | pd.Index, targets: object,
     found = at >= 0
     if found.all():
         return targets[at]
-    kind = np.result_type(targets.dtype, np.asarray(default).dtype) if targets.dtype != object \
-        else object
+    kind = (object if targets.dtype == np.dtype(object)
+            else np.result_type(targets.dtype, np.asarray(default).dtype))
     out = np.full(len(at), default, dtype=kind)
     out[found] = targets[at[found]]
     return out
