@@ -215,3 +215,36 @@ def test_impossible_calendar_days_are_not_dates_and_common_forms_are():
         [2, "date", "2026-02-30"], [3, "date", "2025-02-29"]]
     assert typed["daily_assets"]["date"].iloc[2:].dt.strftime("%Y-%m-%d").tolist() == [
         "2024-02-29", "2026-03-04", "2026-03-05"]
+
+
+def test_days_pandas_cannot_hold_and_times_beyond_seconds_are_not_dates():
+    assets = raw([
+        dict(client_id="C1", date="1600-01-01", total_assets="1"),   # before 1677-09-22
+        dict(client_id="C1", date="2262-04-12", total_assets="1"),   # after 2262-04-11
+        dict(client_id="C1", date="2262-04-11 23:59:59", total_assets="1"),  # the last day
+        dict(client_id="C1", date="2026-03-04 10:00:00.5", total_assets="1"),
+        dict(client_id="C1", date="2026-03-05T00:30:00+08:00", total_assets="1"),
+        dict(client_id="C2", date="2026-03-06 23:00-05:00", total_assets="1"),  # another offset
+        dict(client_id="C2", date="2026-03-07Z", total_assets="1"),  # no time, then Z
+    ])
+    typed, problems = validation.validate({"clients": clients(), "daily_assets": assets})
+    # a time of day is read to the second, without a time zone (as the DuckDB engine reads)
+    assert problems[["row", "column", "value"]].values.tolist() == [
+        [2, "date", "1600-01-01"], [3, "date", "2262-04-12"], [5, "date", "2026-03-04 10:00:00.5"],
+        [6, "date", "2026-03-05T00:30:00+08:00"], [7, "date", "2026-03-06 23:00-05:00"],
+        [8, "date", "2026-03-07Z"]]
+    assert set(problems["problem"]) == {"not a date (expected YYYY-MM-DD)"}
+    assert typed["daily_assets"]["date"].iloc[2] == pd.Timestamp("2262-04-11")
+
+
+def test_typed_dates_pandas_cannot_hold_are_reported_too():
+    assets = pd.DataFrame({
+        "client_id": ["C1", "C1", "C2"],
+        "date": pd.to_datetime(["1600-01-01", "2026-03-04", "2026-03-05 12:00"],
+                               format="ISO8601").astype("datetime64[s]").to_numpy(),
+        "total_assets": [1.0, 2.0, 3.0]}, index=pd.RangeIndex(2, 5, name="row"))
+    typed, problems = validation.validate({"clients": clients(), "daily_assets": assets})
+    assert problems[["row", "column", "value"]].values.tolist() == [
+        [2, "date", "1600-01-01 00:00:00"]]
+    assert typed["daily_assets"]["date"].iloc[1:].dt.strftime("%Y-%m-%d").tolist() == [
+        "2026-03-04", "2026-03-05"]

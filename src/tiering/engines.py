@@ -41,7 +41,14 @@ from tiering.loading import (
     read_table,
 )
 from tiering.schemas import TABLES, column_kinds, columns, pattern_columns
-from tiering.validation import FALSE, TRUE, _check_text, problems_frame
+from tiering.validation import (
+    DATE_PATTERN,
+    DATE_RANGE,
+    FALSE,
+    TRUE,
+    _check_text,
+    problems_frame,
+)
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -67,18 +74,11 @@ WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 PARSE_PROBLEM = {"date": "not a date (expected YYYY-MM-DD)", "number": "not a number",
                  "bool": "not true/false"}  # the wording of validation._parse_table
 EMPTY_PROBLEM = _check_text("not_nullable")
-DATE_RANGE = ("1677-09-22", "2262-04-11")
-"""Whole days a pandas timestamp can hold; a date outside is reported as not a date."""
 
 _SNIFF_BYTES = 1 << 20
 _DAY_BLOCK = 1024
 _ROW, _FILE = "_row", "_file"
 _NO_LIST = "[]::INTEGER[]"
-# ISO 8601 as pandas reads it (format="ISO8601") once / and . are read as -: a year, a month
-# or a day (1 or 2 digits) or YYYYMMDD, then optionally T or a space and a time of day:
-# H:M[:S] (1 or 2 digits each) or HH[MM[SS]]
-_DATE_PATTERN = (r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?|(\d{2})(\d{2}))?"
-                 r"(?:[T ](?:(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?|(\d{2})(\d{2})?(\d{2})?))?$")
 _DATE_GROUPS = ["y", "m", "d", "cm", "cd", "h", "mi", "s", "ch", "cmi", "cs"]
 _NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|"
                       r"UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$")
@@ -771,7 +771,7 @@ def _number_sql(text: str) -> str:
 
 
 def _date_sql(text: str, i: int) -> str:
-    """Text to a date as validation reads it (see ``_DATE_PATTERN``), time of day dropped.
+    """Text to a date as validation reads it (see ``DATE_PATTERN``), time of day dropped.
 
     YYYY-M-D (after / and . become -) is cast directly; other forms go through the pattern,
     whose groups ``g{i}`` the prepared relation computes once per row.
@@ -813,7 +813,7 @@ def _parse(relation: duckdb.DuckDBPyRelation, cols: list[_Column],
     if texts:
         staged = staged.project("*, " + ", ".join(
             f"CASE WHEN regexp_full_match(t{i}, '\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') THEN NULL "
-            f"ELSE regexp_extract(t{i}, {_literal(_DATE_PATTERN)}, {_DATE_GROUPS}) END AS g{i}"
+            f"ELSE regexp_extract(t{i}, {_literal(DATE_PATTERN)}, {_DATE_GROUPS}) END AS g{i}"
             for i in texts))
     parsed = [f"{_parsed(c, types[c.name], i)} AS p{i}" for i, c in enumerate(cols)]
     return staged.project(", ".join([*carried] + [f"r{i}" for i in range(len(cols))] + parsed))

@@ -22,6 +22,13 @@ from tiering.params import Parameters
 from tiering.schemas import TABLES, column_kinds, columns, pattern_columns
 
 PROBLEM_COLUMNS = ["table", "row", "column", "value", "problem"]
+DATE_RANGE = ("1677-09-22", "2262-04-11")
+"""Whole days a pandas timestamp can hold; a date outside is reported as not a date."""
+# ISO 8601 as pandas reads it (format="ISO8601") once / and . are read as -: a year, a month
+# or a day (1 or 2 digits) or YYYYMMDD, then optionally T or a space and a time of day:
+# H:M[:S] (1 or 2 digits each) or HH[MM[SS]]
+DATE_PATTERN = (r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?|(\d{2})(\d{2}))?"
+                r"(?:[T ](?:(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?|(\d{2})(\d{2})?(\d{2})?))?$")
 TRUE = {"true", "t", "yes", "y", "1", "是", "真"}
 FALSE = {"false", "f", "no", "n", "0", "否", "假"}
 _CHECK_TEXT = [
@@ -177,15 +184,12 @@ def _parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
         return parsed, present & parsed.isna()
     if kind == "date":
         if pd.api.types.is_datetime64_any_dtype(values):
-            parsed = values.dt.tz_localize(None) if values.dt.tz is not None else values
-            return parsed.astype("datetime64[ns]").dt.normalize(), nothing_bad
+            parsed = _days(values)
+            return parsed, present & parsed.isna()
         parsed = _arrow_dates(values)
         retry = present & parsed.isna()
         if retry.any():  # 2026/01/05, 2026.01.05, 20260105, or with a time of day
-            other = values[retry].astype("string").str.strip().str.replace(
-                r"[/.]", "-", regex=True)
-            parsed[retry] = pd.to_datetime(other, format="ISO8601", errors="coerce")
-        parsed = parsed.astype("datetime64[ns]").dt.normalize()
+            parsed[retry] = _other_dates(values[retry])
         return parsed, present & parsed.isna()
     # bool
     if pd.api.types.is_bool_dtype(values):
@@ -213,6 +217,27 @@ def _arrow_parse(values: pd.Series, to: pa_types.DataType) -> pd.Series | None:
     return pd.Series(cast.to_numpy(zero_copy_only=False), index=values.index)
 
 
+def _days(stamps: pd.Series) -> pd.Series:
+    """Timestamps of any unit as days at nanoseconds (the time of day and a time zone's offset
+    dropped: the day as written); a day pandas cannot hold at nanoseconds (DATE_RANGE) is
+    missing, reported as not a date."""
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_localize(None)
+    days = stamps.dt.normalize()
+    held = (days >= pd.Timestamp(DATE_RANGE[0])) & (days <= pd.Timestamp(DATE_RANGE[1]))
+    return days.where(held).astype("datetime64[ns]")
+
+
+def _other_dates(values: pd.Series) -> pd.Series:
+    """Dates in the other forms `DATE_PATTERN` allows once / and . are read as - (a year, a
+    month, YYYYMMDD, a time of day), as pandas reads them; days at nanoseconds, missing where a
+    cell is not such a date (a fraction of a second, a time zone: as the DuckDB engine)."""
+    text = values.astype("string").str.strip().str.replace(r"[/.]", "-", regex=True)
+    plain = text.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
+    parsed = pd.to_datetime(text.where(plain), format="ISO8601", errors="coerce")
+    return _days(parsed)
+
+
 def _arrow_dates(values: pd.Series) -> pd.Series:
     """YYYY-MM-DD text to timestamps in Arrow; cells in other forms come back missing."""
     array = pa_types.array(values.astype("string"), from_pandas=True)
@@ -224,8 +249,7 @@ def _arrow_dates(values: pd.Series) -> pd.Series:
     day = pc.cast(pc.utf8_slice_codeunits(array, 8, 10), pa_types.int64())
     same = pc.fill_null(pc.equal(pc.day(parsed), day), False)
     parsed = pc.if_else(same, parsed, pa_types.scalar(None, parsed.type))
-    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index).astype(
-        "datetime64[ns]")
+    return _days(pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index))
 
 
 # --- value checks ------------------------------------------------------------------------
