@@ -19,6 +19,7 @@ from tiering.notebooks import external_references
 ROOT = Path(__file__).parents[1]
 PARAMS = str(ROOT / "params")
 NOTEBOOKS = ROOT / "notebooks"
+PARAMETERS = 'run_dir = ""\ndata_dir = ""\nmask = True\nlist_cap = 500'  # a report's
 
 pytestmark = pytest.mark.slow
 
@@ -190,8 +191,7 @@ def test_a_failing_notebook_leaves_the_previous_output_intact(published, tmp_pat
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# 坏报告 (Broken report)"),
-        nbformat.v4.new_code_cell('run_dir = ""\ndata_dir = ""\nmask = True\nlist_cap = 500',
-                                  metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell('raise KeyError("level")'),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
@@ -289,12 +289,21 @@ def test_a_report_after_the_rating_runs_beside_the_plan(tmp_path):
     for name, meta in (("10-a", {"after": "rating"}), ("20-b", {}), ("30-c", {"after": "x"}),
                        ("40-d", {"after": "services"})):
         nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}")]
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}"), nbformat.v4.new_code_cell(
+            PARAMETERS, metadata={"tags": ["parameters"]})]
         nb.metadata["tiering"] = meta
         nbformat.write(nb, folder / f"{name}.ipynb")
     with pytest.raises(RunError, match="30-c.ipynb: metadata tiering.after"):
         find_reports(folder)
     (folder / "30-c.ipynb").unlink()
+    # a report that does not declare every parameter a run gives is refused before the run
+    lacking = nbformat.read(folder / "20-b.ipynb", as_version=4)
+    lacking.cells[1].source = 'run_dir = ""\nmask = True'
+    nbformat.write(lacking, folder / "25-x.ipynb")
+    with pytest.raises(RunError, match="25-x.ipynb: its parameters cell .* does not declare "
+                                       "data_dir, list_cap"):
+        find_reports(folder)
+    (folder / "25-x.ipynb").unlink()
     assert [(r.name, r.after) for r in find_reports(folder)] == [
         ("10-a", "rating"), ("20-b", "plan"), ("40-d", "services")]
     shipped = {r.name: r.after for r in find_reports(NOTEBOOKS)}
@@ -342,8 +351,7 @@ def test_clients_listed_in_another_order_give_byte_identical_tables(published, t
     notebooks = tmp_path / "notebooks"  # one empty report: the tables are what is compared
     notebooks.mkdir()
     empty = nbformat.v4.new_notebook()
-    parameters = 'run_dir = ""\ndata_dir = ""\nlist_cap = 0\nmask = True'
-    empty.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]})]
+    empty.cells = [nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]})]
     nbformat.write(empty, notebooks / "10-empty.ipynb")
     result = run(shuffled, tmp_path / "out", notebooks=notebooks)
     assert result.exit_code == 0, result.output

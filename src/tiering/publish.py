@@ -74,6 +74,7 @@ FILE_TITLES = {
 # rating's tables are written (it runs beside the plan), once the services' tables are too
 # (`SERVICE_TABLES`, written first of the plan's), or once every table and calendar is.
 AFTER = ("rating", "services", "plan")
+REPORT_PARAMETERS = ("run_dir", "data_dir", "mask", "list_cap")  # given to every report
 SERVICE_TABLES = ("service_plan", "manager_assignments", "manager_load", "suitability_alerts",
                   "product_shelf")
 
@@ -98,6 +99,12 @@ def find_reports(folder: Path) -> list[Report]:
     for path in sorted(folder.resolve().glob("[0-9][0-9]-*.ipynb")):
         if not on_demand(path):
             found.append(Report(path, _title(path), _after(path)))
+            # checked before the rating, which takes minutes at a million clients
+            missing = sorted(set(REPORT_PARAMETERS) - notebooks.declared_parameters(path))
+            if missing:
+                raise RunError(f"{path.name}: its parameters cell (a code cell tagged "
+                               f"'parameters') does not declare {', '.join(missing)}; every "
+                               f"report declares {', '.join(REPORT_PARAMETERS)}")
     if not found:
         raise RunError(f"no report notebooks (NN-name.ipynb) in {folder}")
     return found
@@ -336,7 +343,7 @@ def _build_report(report: Report, stage: Path, data: Path, out_root: Path, perio
 
 def _execute(report: Report, executed: Path, stage: Path, data: Path, out_root: Path,
              period: str, cap: int) -> None:
-    # every report notebook declares these in its `parameters` cell
+    # every report notebook declares these in its `parameters` cell (`find_reports` checks)
     parameters = {"run_dir": str(stage.resolve()), "data_dir": str(data.resolve()),
                   "mask": True, "list_cap": cap}
     try:
