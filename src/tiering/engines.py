@@ -35,9 +35,9 @@ from tiering.loading import (
     EXCEL_SUFFIXES,
     PARQUET_SUFFIXES,
     InputFileError,
-    _dataset_files,
-    _header_name,
+    dataset_files,
     find_table,
+    header_name,
     read_table,
 )
 from tiering.schemas import TABLES, column_kinds, columns, pattern_columns
@@ -46,7 +46,7 @@ from tiering.validation import (
     DATE_RANGE,
     FALSE,
     TRUE,
-    _check_text,
+    check_text,
     problems_frame,
 )
 
@@ -73,7 +73,7 @@ WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 PARSE_PROBLEM = {"date": "not a date (expected YYYY-MM-DD)", "number": "not a number",
                  "bool": "not true/false"}  # the wording of validation._parse_table
-EMPTY_PROBLEM = _check_text("not_nullable")
+EMPTY_PROBLEM = check_text("not_nullable")
 
 _SNIFF_BYTES = 1 << 20
 _DAY_BLOCK = 1024
@@ -147,7 +147,7 @@ def open_path(con: duckdb.DuckDBPyConnection, path: Path,
 
 def _open_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> duckdb.DuckDBPyRelation:
     _require_utf8(path, table)
-    names = [_header_name(value) for value in _csv_header(path, table)]
+    names = [header_name(value) for value in _csv_header(path, table)]
     named = [n for n in names if n]
     if len(set(named)) < len(named):
         twice = sorted({n for n in named if named.count(n) > 1})
@@ -499,7 +499,7 @@ def lean_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, as_of: 
 def _parquet_files(path: Path) -> list[Path]:
     """The Parquet files of a table: the file, or a folder's part files as ``loading`` lists
     them."""
-    return list(_dataset_files(path)) if path.is_dir() else [path]
+    return list(dataset_files(path)) if path.is_dir() else [path]
 
 
 def _parquet_list(files: list[Path]) -> str:
@@ -866,7 +866,7 @@ def _cell_checks(table: str, cols: list[_Column], model, prepared: set[str]) -> 
         for check in schema.checks:
             rule = _check_sql(f"p{i}", check)
             value = f"p{i}" if shown_number else f"CAST(p{i} AS VARCHAR)"
-            checks.append(_Check(c.name, _check_text(check.error or check.name),
+            checks.append(_Check(c.name, check_text(check.error or check.name),
                                  f"(p{i} IS NOT NULL AND NOT ({rule}))", value, shown_number))
     for column, target in TABLES[table].references:
         c = next((c for c in cols if c.name == column), None)

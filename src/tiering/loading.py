@@ -93,10 +93,10 @@ def find_table(folder: Path, name: str) -> Path | None:
 
 
 def _holds_parquet(folder: Path) -> bool:
-    return any(_dataset_files(folder))
+    return any(dataset_files(folder))
 
 
-def _dataset_files(folder: Path) -> Iterator[Path]:
+def dataset_files(folder: Path) -> Iterator[Path]:
     """Parquet files under a dataset folder, skipping hidden and ``_``-prefixed entries."""
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
@@ -114,7 +114,7 @@ def file_sha256(path: Path) -> str:
     path = Path(path)
     digest = hashlib.sha256()
     if path.is_dir():
-        for file in _dataset_files(path):
+        for file in dataset_files(path):
             relative = file.relative_to(path).as_posix().encode("utf-8")
             digest.update(len(relative).to_bytes(8, "big") + relative)
             digest.update(file.stat().st_size.to_bytes(8, "big"))
@@ -203,7 +203,7 @@ def _read_csv(path: Path, table: str) -> pd.DataFrame:
     except (pa.ArrowException, OSError) as exc:
         raise InputFileError(f"cannot read {path} as CSV: {exc}", path=path, table=table) \
             from exc
-    names = [_header_name(value) for value in data.slice(0, 1).to_pylist()[0].values()]
+    names = [header_name(value) for value in data.slice(0, 1).to_pylist()[0].values()]
     data = data.slice(1)
     with ThreadPoolExecutor() as pool:  # Arrow compute releases the GIL: clean columns at once
         columns = list(pool.map(_clean_text, (c.cast(pa.string()) for c in data.columns)))
@@ -291,7 +291,7 @@ def _read_excel(path: Path, table: str) -> pd.DataFrame:
         for i in range(width):
             columns[i].append(_cell_text(row[i]) if i < len(row) else None)
     header = list(rows[0]) + [None] * (width - len(rows[0]))
-    names = [_header_name(_cell_text(value)) for value in header]
+    names = [header_name(_cell_text(value)) for value in header]
     arrays = [pa.array(values, type=pa.string()) for values in columns]
     return _text_frame(names, arrays, len(rows) - 1)
 
@@ -431,7 +431,8 @@ def _number_text(value: float) -> str | None:
     return format(value, ".15g")  # the digits Excel shows
 
 
-def _header_name(value: object) -> str:
+def header_name(value: object) -> str:
+    """A column name as read from a file's header (a BOM and white space stripped)."""
     return "" if value is None else str(value).removeprefix("\ufeff").strip()
 
 

@@ -269,12 +269,13 @@ def _schema_problems(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             column = None if c.column == model.__name__ or pd.isna(c.column) else str(c.column)
             value = None if row is None or column is None else _shown(frame, row, column)
             out.append(dict(table=name, row=row, column=column, value=value,
-                            problem=_check_text(check)))
+                            problem=check_text(check)))
         return problems_frame(out)
     return problems_frame()
 
 
-def _check_text(check: str) -> str:
+def check_text(check: str) -> str:
+    """A pandera check's name in the words of a problem report ("must be ≥ 0")."""
     for pattern, text in _CHECK_TEXT:
         found = pattern.search(check)
         if found:
