@@ -73,12 +73,14 @@ def rate(
 
     rated = scope[["client_id", "open_date"]].merge(indicators, on="client_id").merge(
         tiered, on="client_id")
+    del scope, indicators, tiered  # a million rows each: gone before the next copies
     rated = cycles.apply_cycle(rated, in_force, cycle=cycle, last_annual=last_annual,
                                policy=policy)
     rated = cycles.apply_overrides(rated, tables.get("overrides"), as_of)
     rated["change"] = cycles.change_kind(rated, policy)
 
     rated = rated.merge(categories, left_on="client_id", right_index=True, how="left")
+    del categories
     rated["category"] = rated["category"].fillna("unassessed")
     rated["assessment_expired"] = rated["assessment_expired"].fillna(False).astype(bool)
     rated["lowest_category"] = rated["lowest_category"].fillna(False).astype(bool)
@@ -97,9 +99,10 @@ def rate(
     rated["as_of"] = pd.Timestamp(as_of)
     rated["cycle"] = cycle
     classification = _by_client(rated[CLASSIFICATION_COLUMNS])
+    base = rated.set_index("client_id")["base_level"].reindex(classification["client_id"])
+    del rated
     Classification.validate(classification)  # the output contract (SPEC 4) holds
     Excluded.validate(excluded)
-    base = rated.set_index("client_id")["base_level"].reindex(classification["client_id"])
     return Rating(classification, excluded, findings, base.to_numpy(), contribution)
 
 

@@ -332,6 +332,7 @@ def classify_job(
     run = rate_run(data=data, as_of=as_of, cycle=cycle, params_path=params_path, sets=sets,
                    history=history, quarantine=quarantine, run_date=run_date, engine=engine,
                    catalog=catalog)
+    run.tables.clear()  # the inputs are not written: their memory goes before the tables'
     t = time.perf_counter()
     with staged_output(out) as stage:
         write_tables(run, stage, mask=run.params.policy.reports.mask_csv)
