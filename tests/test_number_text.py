@@ -74,6 +74,7 @@ def test_positions_finds_each_value_first_occurrence_in_the_keys():
     # C1 at 1, C7 first at 0, C2 nowhere, and a missing value matches not even a missing key
     assert positions(values, keys).tolist() == [1, 0, -1, -1]
     assert positions(values, pd.Index(["C7", "C1"], dtype=object)).tolist() == [1, 0, -1, -1]
+    assert positions(values, pd.Index([], dtype=object)).tolist() == [-1, -1, -1, -1]
     # not text: pandas' index look-up gives the same answers
     assert positions(pd.Series([3, 1, 2, np.nan]), pd.Index([1.0, 3.0, 1.0, np.nan])).tolist() \
         == [1, 0, -1, -1]

@@ -66,21 +66,10 @@ def str_array(values: pa.Array) -> pd.api.extensions.ExtensionArray:
 
 
 def among(values: pd.Series, pool: pd.Series) -> np.ndarray:
-    """`values.isin(pool)` as a boolean array; text by Arrow's hash look-up (pandas' `isin`
-    on Arrow-backed text can take seconds for a few thousand values in a million)."""
-    if isinstance(values.dtype, pd.StringDtype) and (
-            isinstance(pool.dtype, pd.StringDtype) or pool.dtype == object):
-        wanted = pa.array(values)
-        try:  # an object pool is converted once; one holding other than text is not text
-            pool_array = pa.array(pool, from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            return values.isin(pool).to_numpy()
-        if not pa.types.is_string(pool_array.type) and not pa.types.is_large_string(
-                pool_array.type) and pool_array.null_count < len(pool_array):
-            return values.isin(pool).to_numpy()
-        found = pc.is_in(wanted, value_set=pool_array.cast(wanted.type))
-        return found.to_numpy(zero_copy_only=False)
-    return values.isin(pool).to_numpy()
+    """`values.isin(pool)` as a boolean array, a missing value never among; text by Arrow's
+    hash look-up (pandas' `isin` on Arrow-backed text can take seconds for a few thousand
+    values in a million)."""
+    return positions(values, pool) >= 0
 
 
 def positions(values: pd.Series, keys: pd.Series | pd.Index) -> np.ndarray:
@@ -94,7 +83,7 @@ def positions(values: pd.Series, keys: pd.Series | pd.Index) -> np.ndarray:
     index = pd.Index(keys)
     first = ~index.duplicated()
     at = index[first].get_indexer(values)
-    at = np.where(at >= 0, np.flatnonzero(first)[at], -1)
+    at = np.where(at >= 0, np.flatnonzero(first)[np.maximum(at, 0)], -1) if len(index) else at
     at[pd.isna(np.asarray(values, dtype=object))] = -1
     return at.astype(np.int64)
 
